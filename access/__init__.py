@@ -1,0 +1,1 @@
+"""Who may do what: API tokens (stored hashed) with a role each."""

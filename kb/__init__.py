@@ -1,0 +1,1 @@
+"""The knowledge base: taxonomy nodes, admin mapping rules, articles with their versions."""

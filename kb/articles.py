@@ -1,0 +1,144 @@
+"""Articles in KCS form: import (upsert on external_id), versions on every change, search index in step."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from kb import taxonomy
+from store import now, write
+from suggest import index
+from suggest.analysis import LANGUAGES
+from suggest.language import detect
+
+STATES = ("wip", "not_validated", "validated", "archived")
+VISIBILITIES = ("public", "internal")
+TEXT_FIELDS = ("title", "body", "issue", "environment", "resolution", "cause", "owner")
+MAX_TITLE = 500
+MAX_TEXT = 200_000
+
+
+class ArticleError(ValueError):
+    pass
+
+
+def clean(raw, default_language: str) -> dict:
+    """Validate one incoming article; returns the row to store (without id) or raises ArticleError."""
+    if not isinstance(raw, dict):
+        raise ArticleError("each article must be a JSON object")
+    ext = raw.get("external_id")
+    if isinstance(ext, bool) or not isinstance(ext, (str, int)) or str(ext).strip() == "":
+        raise ArticleError("external_id is required (text or number)")
+    row = {"external_id": str(ext).strip()}
+    for key in TEXT_FIELDS:
+        value = raw.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ArticleError(f"{key} must be text")
+        if len(value) > (MAX_TITLE if key == "title" else MAX_TEXT):
+            raise ArticleError(f"{key} is too long")
+        row[key] = value.strip()
+    if not row["title"]:
+        raise ArticleError("title is required")
+    if not (row["body"] or row["resolution"]):
+        raise ArticleError("body (or resolution) is required")
+    lang = raw.get("language")
+    if lang in (None, ""):
+        lang = detect(f"{row['title']} {row['body']}", default_language)
+    if not isinstance(lang, str) or lang.lower().split("-")[0] not in LANGUAGES:
+        raise ArticleError(f"language must be one of {sorted(LANGUAGES)}, got {lang!r}")
+    row["language"] = lang.lower().split("-")[0]
+    state = raw.get("state", "validated")
+    if state not in STATES:
+        raise ArticleError(f"state must be one of {list(STATES)}, got {state!r}")
+    row["state"] = state
+    vis = raw.get("visibility", "public")
+    if vis not in VISIBILITIES:
+        raise ArticleError(f"visibility must be one of {list(VISIBILITIES)}, got {vis!r}")
+    row["visibility"] = vis
+    path = raw.get("taxonomy", [])
+    if path is None:
+        path = []
+    if not isinstance(path, list) or not all(isinstance(s, str) and s.strip() for s in path):
+        raise ArticleError("taxonomy must be a list of path segments (text)")
+    row["taxonomy"] = path
+    return row
+
+
+def _content(row: dict) -> tuple:
+    return tuple(row.get(k) for k in (*TEXT_FIELDS, "language", "state", "visibility", "node_id"))
+
+
+def upsert(conn: sqlite3.Connection, row: dict, changed_by: str = "") -> str:
+    """Insert or update one cleaned article inside the caller's transaction; 'created', 'updated' or 'skipped'."""
+    row = dict(row)
+    row["node_id"] = taxonomy.ensure_path(conn, row.pop("taxonomy", []))
+    conn.row_factory = sqlite3.Row
+    try:
+        old = conn.execute("SELECT * FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone()
+    finally:
+        conn.row_factory = None
+    stamp = now()
+    if old is None:
+        cols = [*row.keys(), "version", "created_at", "updated_at"]
+        cur = conn.execute(f"INSERT INTO articles ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                           (*row.values(), 1, stamp, stamp))
+        row.update(id=cur.lastrowid, version=1)
+        outcome = "created"
+    else:
+        old = dict(old)
+        if _content(old) == _content(row):
+            return "skipped"
+        row.update(id=old["id"], version=old["version"] + 1)
+        sets = ", ".join(f"{k} = ?" for k in row if k not in ("id", "external_id"))
+        conn.execute(f"UPDATE articles SET {sets}, updated_at = ? WHERE id = ?",
+                     (*(v for k, v in row.items() if k not in ("id", "external_id")), stamp, row["id"]))
+        outcome = "updated"
+    conn.execute("INSERT INTO article_versions (article_id, version, title, body, state, changed_by, changed_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (row["id"], row["version"], row["title"], row["body"], row["state"], changed_by, stamp))
+    index.put_article(conn, row)
+    return outcome
+
+
+def import_articles(conn: sqlite3.Connection, items: list, default_language: str, changed_by: str = "") -> dict:
+    """Upsert a batch in one transaction; bad items are reported with their position and skipped."""
+    result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
+    with write(conn):
+        for i, raw in enumerate(items):
+            try:
+                row = clean(raw, default_language)
+                result[upsert(conn, row, changed_by)] += 1
+            except (ArticleError, taxonomy.TaxonomyError) as exc:
+                ext = raw.get("external_id") if isinstance(raw, dict) else None
+                result["errors"].append({"index": i, "external_id": ext, "error": str(exc)})
+    return result
+
+
+def get(conn: sqlite3.Connection, article_id: int) -> dict | None:
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT a.*, n.names AS node_names FROM articles a "
+                           "LEFT JOIN taxonomy_nodes n ON n.id = a.node_id WHERE a.id = ?", (article_id,)).fetchone()
+    finally:
+        conn.row_factory = None
+    if row is None:
+        return None
+    out = dict(row)
+    names = out.pop("node_names")
+    out["taxonomy"] = json.loads(names) if names else []
+    return out
+
+
+def set_state(conn: sqlite3.Connection, article_id: int, state: str, changed_by: str = "") -> dict:
+    """Move an article through the KCS states (a new version each time)."""
+    if state not in STATES:
+        raise ArticleError(f"state must be one of {list(STATES)}")
+    art = get(conn, article_id)
+    if art is None:
+        raise ArticleError(f"no article {article_id}")
+    art["state"] = state
+    with write(conn):
+        upsert(conn, {k: art[k] for k in ("external_id", *TEXT_FIELDS, "language", "state", "visibility")}
+               | {"taxonomy": art["taxonomy"]}, changed_by)
+    return get(conn, article_id)

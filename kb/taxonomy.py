@@ -1,0 +1,64 @@
+"""The issue taxonomy: a tree of nodes addressed by their path of segments."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+from store import now
+
+SEGMENT_RE = re.compile(r"[^\w-]+", re.UNICODE)
+
+
+class TaxonomyError(ValueError):
+    pass
+
+
+def slug(segment: str) -> str:
+    s = SEGMENT_RE.sub("-", segment.strip().casefold()).strip("-")
+    if not s:
+        raise TaxonomyError(f"taxonomy segment {segment!r} has no letters or digits")
+    return s
+
+
+def ensure_path(conn: sqlite3.Connection, segments: list[str]) -> int | None:
+    """The id of the node at this path, creating missing nodes; None for an empty path."""
+    parent, path, names = None, "", []
+    for seg in segments:
+        if not isinstance(seg, str):
+            raise TaxonomyError(f"taxonomy segment {seg!r} is not text")
+        s = slug(seg)
+        path = f"{path}/{s}" if path else s
+        names.append(seg.strip())
+        row = conn.execute("SELECT id FROM taxonomy_nodes WHERE path = ?", (path,)).fetchone()
+        if row:
+            parent = row[0]
+            continue
+        conn.execute("INSERT OR IGNORE INTO taxonomy_nodes (parent_id, slug, name, path, names, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (parent, s, seg.strip(), path, json.dumps(names), now()))
+        parent = conn.execute("SELECT id FROM taxonomy_nodes WHERE path = ?", (path,)).fetchone()[0]
+    return parent
+
+
+def find(conn: sqlite3.Connection, path: list[str] | str) -> int | None:
+    if isinstance(path, list):
+        path = "/".join(slug(s) for s in path)
+    row = conn.execute("SELECT id FROM taxonomy_nodes WHERE path = ?", (path,)).fetchone()
+    return row[0] if row else None
+
+
+def path_of(conn: sqlite3.Connection, node_id: int | None) -> list[str]:
+    """The node's path as the names admins gave its segments."""
+    if node_id is None:
+        return []
+    row = conn.execute("SELECT names FROM taxonomy_nodes WHERE id = ?", (node_id,)).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def tree(conn: sqlite3.Connection) -> list[dict]:
+    """Every node with its article count, in path order."""
+    rows = conn.execute("""
+        SELECT n.id, n.parent_id, n.name, n.names,
+               (SELECT COUNT(*) FROM articles a WHERE a.node_id = n.id AND a.state != 'archived') AS articles
+        FROM taxonomy_nodes n ORDER BY n.path""").fetchall()
+    return [{"id": r[0], "parent_id": r[1], "name": r[2], "path": json.loads(r[3]), "articles": r[4]} for r in rows]

@@ -1,0 +1,114 @@
+"""Configuration: config.yaml defaults, then KS_* environment overrides, then an explicit mapping.
+
+The defaults file is the schema: each key's type is the type of its documented default. Anything
+unknown or of the wrong type stops start-up with a ConfigError naming the key.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent
+DEFAULTS_FILE = ROOT / "config.yaml"
+
+CHOICES = {
+    ("zendesk", "write_back"): {"note_and_tags", "note", "tags", "off"},
+    ("suggest", "default_language"): {"en", "de", "pl", "ru"},
+}
+POSITIVE = {("server", "max_body_bytes"), ("server", "session_ttl_s"), ("zendesk", "replay_window_s"),
+            ("suggest", "limit"), ("worker", "poll_seconds"), ("worker", "max_attempts"),
+            ("worker", "backoff_base_s"), ("worker", "claim_timeout_s")}
+
+
+class ConfigError(Exception):
+    """A configuration key is unknown or its value is not acceptable."""
+
+
+def _defaults() -> dict:
+    with DEFAULTS_FILE.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Turn value (from YAML, env or a mapping) into the type of default, or raise ConfigError."""
+    kind = type(default)
+    if isinstance(value, str) and kind is not str:
+        text = value.strip()
+        if kind is bool:
+            if text.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if text.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ConfigError(f"{key}: expected true/false, got {value!r}")
+        if kind is list:
+            return [p.strip() for p in text.split(",") if p.strip()]
+        try:
+            return kind(text)
+        except ValueError:
+            raise ConfigError(f"{key}: expected {kind.__name__}, got {value!r}") from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if value is None and kind is str:
+        return ""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _merge(base: dict, layer: Mapping, defaults: dict, prefix: str = "") -> None:
+    for key, value in layer.items():
+        name = f"{prefix}{key}"
+        if key not in defaults:
+            raise ConfigError(f"{name}: unknown configuration key")
+        if isinstance(defaults[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{name}: expected a section (mapping), got {value!r}")
+            _merge(base[key], value, defaults[key], name + ".")
+        else:
+            base[key] = _coerce(name, value, defaults[key])
+
+
+def _env_layer(defaults: dict, environ: Mapping[str, str]) -> dict:
+    layer: dict = {}
+    known = set()
+    for key, value in defaults.items():
+        if isinstance(value, dict):
+            for sub in value:
+                env = f"KS_{key}_{sub}".upper()
+                known.add(env)
+                if env in environ:
+                    layer.setdefault(key, {})[sub] = environ[env]
+        else:
+            env = f"KS_{key}".upper()
+            known.add(env)
+            if env in environ:
+                layer[key] = environ[env]
+    return layer
+
+
+def _check(cfg: dict) -> None:
+    for (section, key), allowed in CHOICES.items():
+        if cfg[section][key] not in allowed:
+            raise ConfigError(f"{section}.{key}: must be one of {sorted(allowed)}, got {cfg[section][key]!r}")
+    for section, key in POSITIVE:
+        if cfg[section][key] <= 0:
+            raise ConfigError(f"{section}.{key}: must be positive, got {cfg[section][key]!r}")
+    unknown = set(cfg["suggest"]["languages"]) - {"en", "de", "pl", "ru"}
+    if unknown:
+        raise ConfigError(f"suggest.languages: no analysis for {sorted(unknown)}")
+    if not cfg["database"]:
+        raise ConfigError("database: must not be empty")
+
+
+def load(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:
+    """The effective configuration: defaults < environment < overrides (tests pass a mapping)."""
+    defaults = _defaults()
+    cfg = _defaults()
+    _merge(cfg, _env_layer(defaults, os.environ if environ is None else environ), defaults)
+    if overrides:
+        _merge(cfg, overrides, defaults)
+    _check(cfg)
+    return cfg

@@ -1,0 +1,165 @@
+"""Numbered schema migrations. Append only: never edit a migration that has shipped.
+
+Each step takes a sqlite3 connection inside an open transaction and runs plain DDL.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+
+def initial_schema(conn: sqlite3.Connection) -> None:
+    for stmt in INITIAL.split(";\n"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+INITIAL = """
+CREATE TABLE taxonomy_nodes (
+    id INTEGER PRIMARY KEY,
+    parent_id INTEGER REFERENCES taxonomy_nodes(id),
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    names TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE mapping_rules (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('field', 'tag', 'form')),
+    field_id TEXT,
+    value TEXT NOT NULL,
+    node_id INTEGER NOT NULL REFERENCES taxonomy_nodes(id) ON DELETE CASCADE,
+    priority INTEGER NOT NULL DEFAULT 100,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    issue TEXT NOT NULL DEFAULT '',
+    environment TEXT NOT NULL DEFAULT '',
+    resolution TEXT NOT NULL DEFAULT '',
+    cause TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL,
+    node_id INTEGER REFERENCES taxonomy_nodes(id) ON DELETE SET NULL,
+    state TEXT NOT NULL DEFAULT 'validated'
+        CHECK (state IN ('wip', 'not_validated', 'validated', 'archived')),
+    visibility TEXT NOT NULL DEFAULT 'public' CHECK (visibility IN ('public', 'internal')),
+    owner TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1,
+    reuse_count INTEGER NOT NULL DEFAULT 0,
+    source_ticket TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX articles_node ON articles(node_id);
+CREATE TABLE article_versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL,
+    changed_by TEXT NOT NULL DEFAULT '',
+    changed_at TEXT NOT NULL,
+    UNIQUE (article_id, version)
+);
+CREATE TABLE macros (
+    id INTEGER PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    language TEXT NOT NULL,
+    node_id INTEGER REFERENCES taxonomy_nodes(id) ON DELETE SET NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    helpdesk_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE tickets (
+    id INTEGER PRIMARY KEY,
+    integration TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    fields TEXT NOT NULL DEFAULT '{}',
+    form_id TEXT,
+    brand_id TEXT,
+    locale TEXT,
+    language TEXT,
+    node_id INTEGER REFERENCES taxonomy_nodes(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (integration, external_id)
+);
+CREATE TABLE suggestion_sets (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    node_id INTEGER REFERENCES taxonomy_nodes(id) ON DELETE SET NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX suggestion_sets_ticket ON suggestion_sets(ticket_id, id);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    ticket_id INTEGER REFERENCES tickets(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL,
+    article_id INTEGER,
+    macro_id INTEGER,
+    node_id INTEGER,
+    agent TEXT NOT NULL DEFAULT '',
+    query TEXT,
+    reason TEXT,
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX events_created ON events(created_at);
+CREATE INDEX events_ticket ON events(ticket_id);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    integration TEXT NOT NULL,
+    invocation_id TEXT NOT NULL,
+    signature_ts TEXT,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'received',
+    detail TEXT,
+    received_at TEXT NOT NULL,
+    UNIQUE (integration, invocation_id)
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    integration TEXT NOT NULL,
+    ticket_external_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_by TEXT,
+    claimed_at TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('agent', 'lead', 'publisher', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE VIRTUAL TABLE article_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE macro_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')
+"""
+
+MIGRATIONS = [
+    ("initial_schema", initial_schema),
+]

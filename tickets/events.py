@@ -1,0 +1,115 @@
+"""Agent actions on a ticket, recorded as append-only events."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from jobs import outbox
+from kb import articles
+from store import now, write
+from tickets.intake import save_ticket
+from tickets.model import Ticket
+
+KINDS = ("viewed", "reused", "macro_inserted", "flagged", "created", "searched")
+MAX_TEXT = 2000
+
+
+class EventError(ValueError):
+    pass
+
+
+@dataclass
+class Event:
+    kind: str
+    agent: str = ""
+    article_id: int | None = None
+    macro_id: int | None = None
+    query: str | None = None
+    reason: str | None = None
+    data: dict = field(default_factory=dict)
+
+
+def _int_or_none(body: dict, key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise EventError(f"{key} must be a whole number")
+    return int(value)
+
+
+def parse(body, agent: str) -> Event:
+    if not isinstance(body, dict):
+        raise EventError("the body must be a JSON object")
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise EventError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    ev = Event(kind=kind, agent=str(body.get("agent") or agent)[:200],
+               article_id=_int_or_none(body, "article_id"), macro_id=_int_or_none(body, "macro_id"))
+    for key in ("query", "reason"):
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise EventError(f"{key} must be text")
+        setattr(ev, key, value[:MAX_TEXT] if value else None)
+    if kind in ("reused", "flagged") and ev.article_id is None:
+        raise EventError(f"a {kind} event needs article_id")
+    if kind == "macro_inserted" and ev.macro_id is None:
+        raise EventError("a macro_inserted event needs macro_id")
+    if kind == "flagged" and not (ev.reason or "").strip():
+        raise EventError("a flag needs a reason (what is wrong or outdated)")
+    if kind == "searched" and not (ev.query or "").strip():
+        raise EventError("a searched event needs the query")
+    if kind == "created" and ev.article_id is None and not isinstance(body.get("article"), dict):
+        raise EventError("a created event needs article_id or an article object")
+    if isinstance(body.get("article"), dict):
+        ev.data["article"] = body["article"]
+    return ev
+
+
+def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str, ev: Event) -> dict:
+    """Check references, apply side effects (reuse count, new article), append the event."""
+    if ev.article_id is not None and not conn.execute("SELECT 1 FROM articles WHERE id = ?",
+                                                      (ev.article_id,)).fetchone():
+        raise EventError(f"no article {ev.article_id}")
+    if ev.macro_id is not None and not conn.execute("SELECT 1 FROM macros WHERE id = ?", (ev.macro_id,)).fetchone():
+        raise EventError(f"no macro {ev.macro_id}")
+    ticket_id = conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
+                             (integration, ticket_external_id)).fetchone()
+    ticket_id = ticket_id[0] if ticket_id else save_ticket(conn, Ticket(integration, ticket_external_id))
+    with write(conn):
+        if ev.kind == "created" and ev.article_id is None:
+            ev.article_id = _create_article(conn, cfg, integration, ticket_external_id, ev)
+        node = conn.execute("SELECT node_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+        if ev.kind == "reused":
+            conn.execute("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = ?", (ev.article_id,))
+        cur = conn.execute(
+            "INSERT INTO events (ticket_id, kind, article_id, macro_id, node_id, agent, query, reason, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (ticket_id, ev.kind, ev.article_id, ev.macro_id, node, ev.agent, ev.query, ev.reason,
+             json.dumps(ev.data), now()))
+        event_id = cur.lastrowid
+    if ev.kind == "reused" and cfg["zendesk"]["write_back"] in ("tags", "note_and_tags"):
+        outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
+    return {"id": event_id, "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
+            "macro_id": ev.macro_id}
+
+
+def _create_article(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str,
+                    ev: Event) -> int:
+    """KCS capture: a new article from the ticket, work in progress and internal until reviewed."""
+    raw = dict(ev.data["article"])
+    raw.setdefault("external_id", f"{integration}-{ticket_external_id}-{now()}")
+    raw.setdefault("state", "wip")
+    raw.setdefault("visibility", "internal")
+    raw.setdefault("owner", ev.agent)
+    try:
+        row = articles.clean(raw, cfg["suggest"]["default_language"])
+    except articles.ArticleError as exc:
+        raise EventError(f"article: {exc}") from None
+    if conn.execute("SELECT 1 FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone():
+        raise EventError(f"article: external_id {row['external_id']!r} exists already")
+    articles.upsert(conn, row, ev.agent)
+    conn.execute("UPDATE articles SET source_ticket = ? WHERE external_id = ?",
+                 (f"{integration}:{ticket_external_id}", row["external_id"]))
+    return conn.execute("SELECT id FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone()[0]

@@ -1,0 +1,105 @@
+"""One ticket in: map it to the taxonomy, rank knowledge for it, remember the set, queue the write-back."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from jobs import outbox
+from kb import mapping
+from store import now, write
+from suggest.language import resolve
+from suggest.rank import Query, suggest
+from tickets.model import Ticket
+
+
+def suggestions(conn: sqlite3.Connection, cfg: dict, *, subject: str, description: str = "",
+                language: str | None = None, locale: str | None = None, fields: dict | None = None,
+                tags: list | None = None, form_id=None, limit: int | None = None) -> dict:
+    """The contract's suggestion answer (stateless): rule first, else inference."""
+    sc = cfg["suggest"]
+    rule = mapping.match(conn, fields, tags, form_id)
+    lang = resolve(language, locale, f"{subject}\n{description}", sc["default_language"])
+    q = Query(subject=subject, description=description, language=lang, default_language=sc["default_language"],
+              node_id=rule["node_id"] if rule else None, limit=limit or sc["limit"], macro_limit=sc["macro_limit"],
+              min_confidence=sc["min_inferred_confidence"])
+    result = suggest(conn, q)
+    if rule:
+        result["taxonomy"]["rule_id"] = rule["id"]
+    return result
+
+
+def save_ticket(conn: sqlite3.Connection, t: Ticket) -> int:
+    stamp = now()
+    with write(conn):
+        conn.execute("""
+            INSERT INTO tickets (integration, external_id, subject, description, tags, fields, form_id, brand_id,
+                                 locale, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(integration, external_id) DO UPDATE SET
+                subject = excluded.subject, description = excluded.description, tags = excluded.tags,
+                fields = CASE WHEN excluded.fields = '{}' THEN tickets.fields ELSE excluded.fields END,
+                form_id = COALESCE(excluded.form_id, tickets.form_id),
+                brand_id = COALESCE(excluded.brand_id, tickets.brand_id),
+                locale = COALESCE(excluded.locale, tickets.locale), updated_at = excluded.updated_at""",
+                     (t.integration, t.external_id, t.subject, t.description, json.dumps(t.tags),
+                      json.dumps(t.fields), t.form_id, t.brand_id, t.locale, stamp, stamp))
+        return conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
+                            (t.integration, t.external_id)).fetchone()[0]
+
+
+def load_ticket(conn: sqlite3.Connection, integration: str, external_id: str) -> dict | None:
+    cur = conn.execute("SELECT * FROM tickets WHERE integration = ? AND external_id = ?", (integration, external_id))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    t = dict(zip([c[0] for c in cur.description], row))
+    t["tags"], t["fields"] = json.loads(t["tags"]), json.loads(t["fields"])
+    return t
+
+
+def latest_set(conn: sqlite3.Connection, ticket_id: int) -> dict | None:
+    row = conn.execute("SELECT payload, created_at FROM suggestion_sets WHERE ticket_id = ? ORDER BY id DESC LIMIT 1",
+                       (ticket_id,)).fetchone()
+    if row is None:
+        return None
+    payload = json.loads(row[0])
+    payload["computed_at"] = row[1]
+    return payload
+
+
+def handle(conn: sqlite3.Connection, cfg: dict, t: Ticket, write_back: bool = True) -> dict:
+    """Store the ticket, compute and store its suggestion set, queue write-back jobs. Returns the set."""
+    ticket_id = save_ticket(conn, t)
+    result = suggestions(conn, cfg, subject=t.subject, description=t.description, locale=t.locale,
+                         fields=t.fields, tags=t.tags, form_id=t.form_id)
+    node_id = None
+    if result["taxonomy"]["path"]:
+        node = conn.execute("SELECT id FROM taxonomy_nodes WHERE names = ?",
+                            (json.dumps(result["taxonomy"]["path"]),)).fetchone()
+        node_id = node[0] if node else None
+    with write(conn):
+        conn.execute("INSERT INTO suggestion_sets (ticket_id, node_id, payload, created_at) VALUES (?, ?, ?, ?)",
+                     (ticket_id, node_id, json.dumps(result), now()))
+        conn.execute("UPDATE tickets SET language = ?, node_id = ? WHERE id = ?",
+                     (result["language"], node_id, ticket_id))
+    if t.needs_fields:
+        outbox.enqueue(conn, t.integration, t.external_id, "fetch_fields", {})
+    if write_back:
+        queue_write_back(conn, cfg, t, result)
+    return result
+
+
+def queue_write_back(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict) -> None:
+    zc = cfg["zendesk"]
+    mode = zc["write_back"]
+    if mode == "off":
+        return
+    if mode in ("note", "note_and_tags") and result["articles"]:
+        outbox.enqueue(conn, t.integration, t.external_id, "note", {
+            "articles": [{"id": a["id"], "title": a["title"], "snippet": a["snippet"]} for a in result["articles"][:3]],
+            "taxonomy": result["taxonomy"]["path"]})
+    if mode in ("tags", "note_and_tags"):
+        outbox.enqueue(conn, t.integration, t.external_id, "tags", {"add": [zc["loop_guard_tag"]]})
+    if zc["taxonomy_field_id"] and result["taxonomy"]["path"]:
+        outbox.enqueue(conn, t.integration, t.external_id, "set_field",
+                       {"field_id": zc["taxonomy_field_id"], "value": "/".join(result["taxonomy"]["path"])})

@@ -1,0 +1,89 @@
+"""The agents' and integrators' JSON API: suggestions, ticket suggestion sets and events, article import."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify
+
+from kb import articles
+from tickets import events, intake
+from web.auth import actor, require
+from web.db import cfg, get_db
+from web.payload import int_arg, json_object, records, text_arg
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+INTEGRATIONS = ("zendesk", "demo")
+
+
+@bp.post("/articles/import")
+@require("publisher")
+def import_articles():
+    """Upsert articles on external_id from {"articles": [...]} or JSON Lines."""
+    items, parse_errors = records("articles")
+    result = articles.import_articles(get_db(), items, cfg()["suggest"]["default_language"], actor()["name"])
+    result["errors"] = parse_errors + result["errors"]
+    return jsonify(result)
+
+
+@bp.get("/articles/<int:article_id>")
+@require("agent")
+def article(article_id: int):
+    """One article with its KCS fields."""
+    art = articles.get(get_db(), article_id)
+    if art is None:
+        abort(404, description=f"no article {article_id}")
+    return jsonify(art)
+
+
+@bp.post("/suggest")
+@require("agent")
+def suggest():
+    """Stateless ranking for a text: taxonomy, articles, macros. Nothing is recorded."""
+    data = json_object()
+    subject = text_arg(data, "subject")
+    description = text_arg(data, "description")
+    if not (subject.strip() or description.strip()):
+        abort(400, description="give subject or description")
+    language = data.get("language")
+    if language is not None and not isinstance(language, str):
+        abort(400, description="language must be text such as 'en' or 'pl'")
+    fields, tags = data.get("fields") or {}, data.get("tags") or []
+    if not isinstance(fields, dict):
+        abort(400, description="fields must be an object of field id → value")
+    if not isinstance(tags, list):
+        abort(400, description="tags must be a list")
+    limit = int_arg(data, "limit", cfg()["suggest"]["limit"], 1, 50)
+    return jsonify(intake.suggestions(get_db(), cfg(), subject=subject, description=description, language=language,
+                                      fields=fields, tags=tags, form_id=data.get("form_id"), limit=limit))
+
+
+def _known(integration: str) -> None:
+    if integration not in INTEGRATIONS:
+        abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
+
+
+@bp.get("/tickets/<integration>/<ticket_id>/suggestions")
+@require("agent")
+def ticket_suggestions(integration: str, ticket_id: str):
+    """The latest suggestion set stored for a ticket, with the ticket."""
+    _known(integration)
+    conn = get_db()
+    ticket = intake.load_ticket(conn, integration, ticket_id)
+    result = intake.latest_set(conn, ticket["id"]) if ticket else None
+    if result is None:
+        abort(404, description=f"no suggestions yet for {integration} ticket {ticket_id}")
+    result["ticket"] = {k: ticket[k] for k in ("external_id", "subject", "description", "tags", "fields", "locale",
+                                               "language", "created_at", "updated_at")}
+    result["ticket"]["integration"] = integration
+    return jsonify(result)
+
+
+@bp.post("/tickets/<integration>/<ticket_id>/events")
+@require("agent")
+def ticket_event(integration: str, ticket_id: str):
+    """Record what the agent did: viewed, reused, macro_inserted, flagged, created, searched."""
+    _known(integration)
+    try:
+        ev = events.parse(json_object(), actor()["name"])
+        out = events.record(get_db(), cfg(), integration, ticket_id, ev)
+    except events.EventError as exc:
+        abort(400, description=str(exc))
+    return jsonify(out), 201

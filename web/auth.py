@@ -1,0 +1,75 @@
+"""Bearer authentication: API tokens, or the short-lived agent sessions the widget receives.
+
+Widget sessions are JWTs (HS256, PyJWT) signed with the server's session secret, carrying the
+agent's name and the ticket they were opened for.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import wraps
+
+import jwt
+from flask import abort, g, request
+
+from access import tokens
+from web.db import cfg, get_db
+
+SESSION_AUDIENCE = "knowledge-sidecar-widget"
+
+
+def session_secret(config: dict) -> str:
+    secret = config["server"]["session_secret"]
+    if secret:
+        return secret
+    # Stable per database when not configured, so every worker process agrees without setup.
+    return hashlib.sha256(("ks-session:" + config["database"] + config["admin_token"]).encode()).hexdigest()
+
+
+def issue_session(config: dict, agent: str, ticket: str | None, role: str = "agent") -> str:
+    now = int(time.time())
+    claims = {"sub": agent, "role": role, "ticket": ticket, "iat": now,
+              "exp": now + config["server"]["session_ttl_s"], "aud": SESSION_AUDIENCE}
+    return jwt.encode(claims, session_secret(config), algorithm="HS256")
+
+
+def _session(token: str) -> dict | None:
+    try:
+        claims = jwt.decode(token, session_secret(cfg()), algorithms=["HS256"], audience=SESSION_AUDIENCE)
+    except jwt.PyJWTError:
+        return None
+    if claims.get("role") not in tokens.ROLES:
+        return None
+    return {"name": claims["sub"], "role": claims["role"], "ticket": claims.get("ticket")}
+
+
+def bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def actor() -> dict | None:
+    """Who is calling, or None. Cached on g for the request."""
+    if "actor" not in g:
+        token = bearer()
+        g.actor = None
+        if token:
+            g.actor = _session(token) if token.count(".") == 2 else tokens.lookup(get_db(), token)
+    return g.actor
+
+
+def require(role: str):
+    """Decorator: 401 without a valid token, 403 when its role is below `role`."""
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            who = actor()
+            if who is None:
+                abort(401, description="send Authorization: Bearer <token>")
+            if not tokens.allows(who["role"], role):
+                abort(403, description=f"this needs the {role} role; your token has {who['role']}")
+            return view(*args, **kwargs)
+        inner.required_role = role
+        return inner
+    return wrap
