@@ -41,6 +41,39 @@ def rebuild_index() -> None:
     click.echo(f"indexed {n} articles and macros")
 
 
+@click.command("simulate-ticket")
+@click.argument("subject")
+@click.argument("description", default="")
+@click.option("--id", "ticket_id", help="Zendesk ticket id (default: a random one)")
+@click.option("--tag", "tags", multiple=True, help="ticket tag (repeatable)")
+@click.option("--locale", help="requester locale, e.g. de-DE")
+@click.option("--url", help="base URL of the running app (default: server.public_url)")
+def simulate_ticket(subject, description, ticket_id, tags, locale, url) -> None:
+    """Send a signed Zendesk ticket.created webhook to the running app."""
+    import random
+
+    import requests
+
+    from integrations.zendesk import simulate
+
+    cfg = current_app.config["KS"]
+    secret = cfg["zendesk"]["webhook_secret"]
+    if not secret:
+        raise click.ClickException("set KS_ZENDESK_WEBHOOK_SECRET (make run prints the one it uses)")
+    base = (url or cfg["server"]["public_url"]).rstrip("/")
+    ticket_id = ticket_id or str(random.randint(100000, 999999))
+    raw = simulate.ticket_created(ticket_id, subject, description, tags, locale)
+    try:
+        resp = requests.post(base + "/webhooks/zendesk", data=raw, headers=simulate.signed_headers(raw, secret),
+                             timeout=30)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"could not reach {base}: {exc}") from None
+    click.echo(f"{resp.status_code} {resp.text.strip()}")
+    if resp.status_code >= 300:
+        raise SystemExit(1)
+    click.echo(f"ticket {ticket_id}: {base}/demo/tickets/{ticket_id}")
+
+
 def register(app: Flask) -> None:
-    for cmd in (init_db, create_token, rebuild_index):
+    for cmd in (init_db, create_token, rebuild_index, simulate_ticket):
         app.cli.add_command(cmd)

@@ -6,8 +6,9 @@ unknown or of the wrong type stops start-up with a ConfigError naming the key.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

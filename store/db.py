@@ -1,11 +1,10 @@
 """Opening the database (WAL, busy timeout, foreign keys) and applying migrations."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
-
 import sqlite3
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlite_utils
 
@@ -16,7 +15,7 @@ BUSY_TIMEOUT_MS = 10_000
 
 def now() -> str:
     """UTC timestamp as stored everywhere: ISO 8601 with seconds and a Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:

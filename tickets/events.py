@@ -84,8 +84,8 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
         if ev.kind == "reused":
             conn.execute("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = ?", (ev.article_id,))
         cur = conn.execute(
-            "INSERT INTO events (ticket_id, kind, article_id, macro_id, node_id, agent, query, reason, data, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (ticket_id, kind, article_id, macro_id, node_id, agent, query, reason, data, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (ticket_id, ev.kind, ev.article_id, ev.macro_id, node, ev.agent, ev.query, ev.reason,
              json.dumps(ev.data), now()))
         event_id = cur.lastrowid

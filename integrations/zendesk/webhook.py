@@ -1,0 +1,128 @@
+"""Zendesk webhooks in: signature check and normalisation of both payload shapes to one Ticket.
+
+Signature (Zendesk docs): X-Zendesk-Webhook-Signature = base64(HMAC-SHA256(signing secret,
+X-Zendesk-Webhook-Signature-Timestamp + raw body)). The secret is used as the text Zendesk shows.
+
+Shapes accepted:
+- event webhooks: {"type": "zen:event-type:ticket.created", "detail": {"id": "123", "subject": …}, …}
+- trigger webhooks with the JSON body in integrations/zendesk/trigger.py (placeholders rendered as strings:
+  tags space-separated, ids as text, custom fields as {"<field id>": "<value>"}).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from tickets.model import Ticket
+
+INTEGRATION = "zendesk"
+CREATED = "zen:event-type:ticket.created"
+LANGUAGE_NAMES = {"english": "en", "deutsch": "de", "german": "de", "polski": "pl", "polish": "pl",
+                  "русский": "ru", "russian": "ru"}
+
+
+class SignatureError(Exception):
+    """The delivery is not provably from Zendesk (401)."""
+
+
+class PayloadError(ValueError):
+    """The body is not a ticket payload we understand (400)."""
+
+
+def expected_signature(secret: str, timestamp: str, raw: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("utf-8") + raw, hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def verify(headers, raw: bytes, secret: str, window_s: int, now: datetime | None = None) -> None:
+    """Raise SignatureError unless the signature matches and the timestamp is within the window."""
+    if not secret:
+        raise SignatureError("no webhook signing secret is configured (KS_ZENDESK_WEBHOOK_SECRET)")
+    signature = headers.get("X-Zendesk-Webhook-Signature", "")
+    timestamp = headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+    if not signature or not timestamp:
+        raise SignatureError("missing X-Zendesk-Webhook-Signature or X-Zendesk-Webhook-Signature-Timestamp")
+    if not hmac.compare_digest(expected_signature(secret, timestamp, raw).encode(), signature.strip().encode()):
+        raise SignatureError("signature does not match")
+    try:
+        sent = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise SignatureError("signature timestamp is not ISO 8601") from None
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)
+    age = abs(((now or datetime.now(UTC)) - sent).total_seconds())
+    if age > window_s:
+        raise SignatureError(f"signature timestamp is {int(age)} s away from now (allowed {window_s} s): replay?")
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _id(value) -> str | None:
+    text = _text(value).strip()
+    return text or None
+
+
+def _tags(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t for t in value.replace(",", " ").split() if t]
+    if isinstance(value, list):
+        return [str(t).strip() for t in value if str(t).strip()]
+    raise PayloadError("tags must be a list or a space-separated string")
+
+
+def _fields(value) -> dict:
+    """Custom fields as {field id: value}, from a list of {"id", "value"} or a mapping."""
+    if value in (None, ""):
+        return {}
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        out = {}
+        for item in value:
+            if not isinstance(item, dict) or "id" not in item:
+                raise PayloadError("custom_fields items must be objects with id and value")
+            out[str(item["id"])] = item.get("value")
+        return out
+    raise PayloadError("custom_fields must be a list or an object")
+
+
+def _locale(value) -> str | None:
+    text = _text(value).strip()
+    if not text:
+        return None
+    return LANGUAGE_NAMES.get(text.casefold(), text)
+
+
+def event_type(payload: dict) -> str:
+    return str(payload.get("type") or "") if isinstance(payload, dict) else ""
+
+
+def parse(payload) -> Ticket:
+    """One Ticket from an event-webhook or trigger-webhook payload; PayloadError when neither."""
+    if not isinstance(payload, dict):
+        raise PayloadError("the body must be a JSON object")
+    if "detail" in payload and str(payload.get("type", "")).startswith("zen:event-type:ticket."):
+        data = payload["detail"]
+        if not isinstance(data, dict):
+            raise PayloadError("detail must be an object")
+    elif isinstance(payload.get("ticket"), dict):
+        data = payload["ticket"]
+    else:
+        raise PayloadError('expected a Zendesk event webhook ("type", "detail") or the trigger body {"ticket": {…}}')
+    ticket_id = _id(data.get("id"))
+    if ticket_id is None or not ticket_id.isdigit():
+        raise PayloadError(f"ticket id must be a number, got {data.get('id')!r}")
+    fields = _fields(data.get("custom_fields", data.get("fields")))
+    return Ticket(
+        integration=INTEGRATION, external_id=ticket_id,
+        subject=_text(data.get("subject") or data.get("title")), description=_text(data.get("description")),
+        tags=_tags(data.get("tags")), fields=fields,
+        form_id=_id(data.get("form_id") or data.get("ticket_form_id")), brand_id=_id(data.get("brand_id")),
+        locale=_locale(data.get("requester_locale") or data.get("locale")),
+        requester_id=_id(data.get("requester_id")), needs_fields=not fields)
