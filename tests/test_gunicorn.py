@@ -1,0 +1,96 @@
+"""Concurrency on the real server: gunicorn with two workers over one SQLite file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import ADMIN_TOKEN, TEST_SECRET, free_port, sign, ticket_event
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def call(method: str, url: str, body: bytes | None = None, headers: dict | None = None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    port = free_port()
+    env = dict(os.environ, KS_DATABASE=str(tmp_path / "g.db"), KS_ADMIN_TOKEN=ADMIN_TOKEN,
+               KS_ZENDESK_WEBHOOK_SECRET=TEST_SECRET)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if call("GET", url + "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+        time.sleep(0.1)
+    yield url, tmp_path / "g.db"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_parallel_deliveries_and_redeliveries_are_each_handled_once(gunicorn):
+    url, path = gunicorn
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    arts = [{"external_id": f"a{i}", "title": f"Printer error {i}", "body": f"Error code E{i}: restart the spooler.",
+             "language": "en", "taxonomy": ["hardware", "printers"]} for i in range(50)]
+    assert call("POST", url + "/api/articles/import", json.dumps({"articles": arts}).encode(), auth)[0] == 200
+    deliveries = []
+    for i in range(40):
+        raw = ticket_event(str(1000 + i), f"Printer shows error E{i}", "It stopped printing")
+        headers = sign(raw, invocation=f"inv-{i}")
+        deliveries += [(raw, headers), (raw, headers)]  # every delivery is sent twice (Zendesk retries)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda d: call("POST", url + "/webhooks/zendesk", d[0], d[1]), deliveries))
+    statuses = [s for s, _ in results]
+    assert all(s in (200, 202) for s in statuses), statuses
+    assert statuses.count(202) == 40
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM webhook_deliveries").fetchone()[0] == 40
+    assert conn.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 40
+    assert conn.execute("SELECT COUNT(DISTINCT ticket_id) FROM suggestion_sets").fetchone()[0] == 40
+    status, sug = call("GET", url + "/api/tickets/zendesk/1007/suggestions", headers=auth)
+    assert status == 200 and sug["articles"][0]["external_id"] == "a7"
+
+
+def test_import_on_one_worker_is_searchable_from_the_other(gunicorn):
+    url, _ = gunicorn
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    for i in range(6):
+        art = {"external_id": f"vpn-{i}", "title": f"VPN client version {i} disconnects",
+               "body": "Reinstall the VPN client and clear its profile cache.", "language": "en"}
+        assert call("POST", url + "/api/articles/import", json.dumps({"articles": [art]}).encode(), auth)[0] == 200
+        # Several queries, so both workers answer at least once after each import.
+        for _ in range(4):
+            status, body = call("POST", url + "/api/suggest",
+                                json.dumps({"subject": f"vpn client version {i} disconnects"}).encode(), auth)
+            assert status == 200
+            assert f"vpn-{i}" in [a["external_id"] for a in body["articles"]]
