@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from store import now, write
 
@@ -17,7 +17,7 @@ KINDS = ("note", "tags", "set_field", "fetch_fields")
 
 
 def _at(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def enqueue(conn: sqlite3.Connection, integration: str, ticket_external_id: str, kind: str, payload: dict,
@@ -35,21 +35,21 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim(conn: sqlite3.Connection, claim_timeout_s: float, who: str | None = None) -> dict | None:
-    """Take the oldest due job, or None. Safe against other workers doing the same."""
+def claim(conn: sqlite3.Connection, claim_timeout_s: float, who: str | None = None,
+          integration: str | None = None) -> dict | None:
+    """Take the oldest due job (of one integration, when given), or None. Safe against other workers."""
     who = who or worker_name()
     stale = _at(-claim_timeout_s)
     stamp = now()
+    due = "((state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND claimed_at < ?))"
+    only, args = ("AND integration = ?", (integration,)) if integration else ("", ())
     with write(conn):
-        row = conn.execute("""
-            SELECT id FROM outbox
-            WHERE (state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND claimed_at < ?)
-            ORDER BY next_attempt_at, id LIMIT 1""", (stamp, stale)).fetchone()
+        row = conn.execute(f"SELECT id FROM outbox WHERE {due} {only} ORDER BY next_attempt_at, id LIMIT 1",
+                           (stamp, stale, *args)).fetchone()
         if row is None:
             return None
-        taken = conn.execute("""
-            UPDATE outbox SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-            WHERE id = ? AND ((state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND claimed_at < ?))""",
+        taken = conn.execute(f"UPDATE outbox SET state = 'running', claimed_by = ?, claimed_at = ?, "
+                             f"attempts = attempts + 1 WHERE id = ? AND {due}",
                              (who, stamp, row[0], stamp, stale)).rowcount
         if not taken:
             return None
@@ -77,6 +77,14 @@ def fail(conn: sqlite3.Connection, job_id: int, error: str) -> None:
     with write(conn):
         conn.execute("UPDATE outbox SET state = 'failed', last_error = ?, claimed_by = NULL WHERE id = ?",
                      (error[:2000], job_id))
+
+
+def hold(conn: sqlite3.Connection, integration: str, reason: str) -> int:
+    """Say on an integration's waiting jobs why they wait (e.g. not configured): they stay pending,
+    unclaimed, with their attempts untouched, and go out as soon as the worker can send them."""
+    with write(conn):
+        return conn.execute("UPDATE outbox SET last_error = ? WHERE integration = ? AND state = 'pending' "
+                            "AND last_error IS NOT ?", (reason, integration, reason)).rowcount
 
 
 def counts(conn: sqlite3.Connection) -> dict:

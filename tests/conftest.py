@@ -9,7 +9,7 @@ import os
 import secrets
 import socket
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -63,7 +63,7 @@ def db(app):
 
 def sign(body: bytes, secret: str = TEST_SECRET, ts: str | None = None, invocation: str | None = None) -> dict:
     """Headers Zendesk sends with a webhook: base64(HMAC-SHA256(secret, timestamp + body))."""
-    ts = ts or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ts = ts or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sig = base64.b64encode(hmac.new(secret.encode(), ts.encode() + body, hashlib.sha256).digest()).decode()
     return {"X-Zendesk-Webhook-Signature": sig, "X-Zendesk-Webhook-Signature-Timestamp": ts,
             "X-Zendesk-Webhook-Id": "01TESTWEBHOOK", "X-Zendesk-Account-Id": "424242",
@@ -74,7 +74,7 @@ def sign(body: bytes, secret: str = TEST_SECRET, ts: str | None = None, invocati
 def ticket_event(ticket_id: str, subject: str, description: str, tags=(), locale: str | None = "en-US",
                  custom_fields=None) -> bytes:
     """A Zendesk event webhook body (zen:event-type:ticket.created), ids as strings as Zendesk sends them."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     detail = {"id": str(ticket_id), "subject": subject, "description": description, "tags": list(tags),
               "status": "NEW", "priority": "NORMAL", "type": "QUESTION", "created_at": now, "updated_at": now,
               "requester_id": "1001", "submitter_id": "1001", "assignee_id": None, "group_id": "20",
@@ -111,6 +111,14 @@ class LiveServer:
 def live_server(app):
     with LiveServer(app) as server:
         yield server
+
+
+@pytest.fixture
+def fake_zendesk(monkeypatch):
+    """A real HTTP fake of the Zendesk API on 127.0.0.1 (tests/fake_zendesk.py); zenpy is pointed at it."""
+    from fake_zendesk import serve
+
+    yield from serve(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Helpdesk integrations: one package per helpdesk, each implementing integrations.base."""

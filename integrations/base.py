@@ -1,0 +1,69 @@
+"""What every helpdesk integration implements for write-back, and the one retry policy.
+
+An integration raises only two kinds of error from its write-back calls:
+- TransientError: try again later (rate limited, helpdesk down, conflict, network); carries the
+  helpdesk's Retry-After in seconds when it gave one;
+- PermanentError: trying again cannot help (ticket gone, request rejected, credentials refused).
+The worker (jobs/worker.py) owns the retry loop: it asks `delay_for` how long to wait and stores the
+job back in the outbox; integrations never sleep.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+MAX_DELAY_S = 3600.0
+JITTER = 0.2
+
+
+class IntegrationError(Exception):
+    """A write-back call to the helpdesk did not succeed."""
+
+
+class PermanentError(IntegrationError):
+    """The helpdesk refused the request for good (4xx): the job fails without retrying."""
+
+
+class TransientError(IntegrationError):
+    """The helpdesk could not take the request now (429, 5xx, 409, network): retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def delay_for(attempt: int, base: float, retry_after: float | None = None, cap: float = MAX_DELAY_S,
+              rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before attempt `attempt + 1`, after `attempt` failed attempts (1-based).
+
+    Exponential backoff base * 2**(attempt-1), capped at `cap`, with jitter bounded to +-20% so
+    workers retrying together spread out. The helpdesk's Retry-After wins when it is larger.
+    """
+    exponent = max(attempt, 1) - 1
+    backoff = min(cap, base * (2 ** min(exponent, 32)))
+    backoff *= 1 + JITTER * (2 * rand() - 1)
+    if retry_after is not None and retry_after > backoff:
+        return float(retry_after)
+    return max(0.0, backoff)
+
+
+@runtime_checkable
+class WriteBack(Protocol):
+    """Write-back to one helpdesk. Ticket ids are the helpdesk's ids (as text or number)."""
+
+    integration: str
+
+    def add_internal_note(self, ticket_id: str, body: str) -> None:
+        """Add a private comment (visible to agents only)."""
+
+    def add_tags(self, ticket_id: str, tags: list[str]) -> None:
+        """Add tags to the ticket, keeping the tags it has."""
+
+    def set_custom_field(self, ticket_id: str, field_id: str | int, value) -> None:
+        """Set one custom ticket field."""
+
+    def fetch_ticket(self, ticket_id: str) -> dict:
+        """The ticket as the helpdesk has it now:
+        {"id", "subject", "description", "tags": [...], "fields": {str(field id): value},
+         "form_id": str | None, "brand_id": str | None, "requester_id": str | None, "locale": str | None}."""
