@@ -1,4 +1,161 @@
-"""(being written)"""
-from flask import Blueprint
+"""For admins and publishers: taxonomy, mapping rules, articles' KCS states, open flags, API tokens.
+
+JSON routes under /api (admin unless a route says otherwise); the /admin pages and the macros API are
+nested blueprints (web.admin_pages, web.macro_api).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from access import tokens
+from kb import articles, catalog, flags, mapping, taxonomy
+from store import write
+from web import admin_pages, macro_api
+from web.auth import actor, require
+from web.db import get_db
+from web.payload import json_object
 
 bp = Blueprint("admin", __name__)
+bp.register_blueprint(admin_pages.bp)
+bp.register_blueprint(macro_api.bp)
+
+
+def _path(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(s, str) and s.strip() for s in value):
+        abort(400, description=f'{key} must be a non-empty list of path segments, e.g. ["orders", "refunds"]')
+    return value
+
+
+def _query_int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        abort(400, description=f"{name} must be a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+@bp.get("/api/taxonomy")
+@require("admin")
+def taxonomy_tree():
+    """Every taxonomy node (id, parent_id, name, path, articles), in path order."""
+    return jsonify({"nodes": taxonomy.tree(get_db())})
+
+
+@bp.post("/api/taxonomy")
+@require("admin")
+def taxonomy_create():
+    """Create a node and its missing parents: {"path": ["orders", "refunds"]}. 201 new, 200 existing."""
+    path = _path(json_object(), "path")
+    conn = get_db()
+    try:
+        existed = taxonomy.find(conn, path) is not None
+        with write(conn):
+            node_id = taxonomy.ensure_path(conn, path)
+    except taxonomy.TaxonomyError as exc:
+        abort(400, description=str(exc))
+    node = next(n for n in taxonomy.tree(conn) if n["id"] == node_id)
+    return jsonify(node), 200 if existed else 201
+
+
+@bp.get("/api/mappings")
+@require("admin")
+def mappings_list():
+    """Mapping rules in the order they are tried (priority, then age)."""
+    return jsonify({"rules": mapping.rules(get_db())})
+
+
+@bp.post("/api/mappings")
+@require("admin")
+def mappings_create():
+    """Add a rule: {"kind": "field|tag|form", "field_id"?, "value", "taxonomy": [...], "priority"?: 100}."""
+    data = json_object()
+    conn = get_db()
+    try:
+        with write(conn):
+            rule = mapping.add_rule(conn, data.get("kind"), data.get("value"), data.get("taxonomy"),
+                                    field_id=data.get("field_id"), priority=data.get("priority", 100))
+    except (mapping.RuleError, taxonomy.TaxonomyError) as exc:
+        abort(400, description=str(exc))
+    return jsonify(rule), 201
+
+
+@bp.delete("/api/mappings/<int:rule_id>")
+@require("admin")
+def mappings_delete(rule_id: int):
+    """Delete a mapping rule."""
+    conn = get_db()
+    with write(conn):
+        gone = mapping.delete_rule(conn, rule_id)
+    if not gone:
+        abort(404, description=f"no mapping rule {rule_id}")
+    return "", 204
+
+
+@bp.get("/api/articles")
+@require("publisher")
+def articles_list():
+    """Articles, newest change first: ?state=&language=&node=<id or a/b path, subtree>&limit=&offset= (publisher)."""
+    state, language = request.args.get("state") or None, request.args.get("language") or None
+    if state and state not in articles.STATES:
+        abort(400, description=f"state must be one of {list(articles.STATES)}")
+    try:
+        result = catalog.articles(get_db(), state=state, language=language, node=request.args.get("node") or None,
+                                  limit=_query_int("limit", 100, 1, 500), offset=_query_int("offset", 0, 0, 10**9))
+    except catalog.CatalogError as exc:
+        abort(400, description=str(exc))
+    return jsonify(result)
+
+
+@bp.patch("/api/articles/<int:article_id>")
+@require("publisher")
+def article_state(article_id: int):
+    """Move an article to another KCS state: {"state": "wip|not_validated|validated|archived"} (publisher)."""
+    data = json_object()
+    conn = get_db()
+    if articles.get(conn, article_id) is None:
+        abort(404, description=f"no article {article_id}")
+    try:
+        return jsonify(articles.set_state(conn, article_id, data.get("state"), actor()["name"]))
+    except articles.ArticleError as exc:
+        abort(400, description=str(exc))
+
+
+@bp.get("/api/articles/<int:article_id>/versions")
+@require("publisher")
+def article_versions(article_id: int):
+    """Every version of an article, newest first (publisher)."""
+    found = catalog.versions(get_db(), article_id)
+    if found is None:
+        abort(404, description=f"no article {article_id}")
+    return jsonify({"article_id": article_id, "versions": found})
+
+
+@bp.get("/api/flags")
+@require("lead")
+def open_flags():
+    """Open flags (raised since the article last changed) with their articles (lead)."""
+    return jsonify({"flags": flags.open_flags(get_db())})
+
+
+@bp.get("/api/tokens")
+@require("admin")
+def tokens_list():
+    """API tokens (names, roles, dates; never the tokens)."""
+    return jsonify({"tokens": tokens.listing(get_db())})
+
+
+@bp.post("/api/tokens")
+@require("admin")
+def tokens_create():
+    """Create a token: {"name", "role"}; the token is in this answer only."""
+    data = json_object()
+    name, role = data.get("name"), data.get("role", "agent")
+    if not isinstance(name, str) or not isinstance(role, str):
+        abort(400, description='give {"name": "...", "role": "agent|lead|publisher|admin"}')
+    try:
+        token = tokens.create(get_db(), name, role)
+    except tokens.TokenError as exc:
+        abort(400, description=str(exc))
+    return jsonify({"name": name.strip(), "role": role, "token": token}), 201

@@ -2,9 +2,10 @@
 
 Retries belong to the worker, not to zenpy: zenpy sleeps through a 429 inside its own call
 (zenpy.lib.api.BaseApi._call_api). We hand zenpy a requests.Session whose response hook raises
-before zenpy sees the answer: TransientError (with Retry-After) on 409, 429 and 5xx, PermanentError
-on any other 4xx except 401/403 (refused credentials: retried every 15 minutes, since an
-admin can fix them and nothing should be lost). Network failures become TransientError; zenpy's own exceptions are mapped too.
+before zenpy sees the answer: TransientError (with Retry-After) on 409, 429 and 5xx; also on 401/403
+(refused credentials: retried every 15 minutes, since an admin can fix them and nothing should be
+lost); PermanentError on any other 4xx. Network failures become TransientError; zenpy's own
+exceptions are mapped too.
 
 Requests zenpy sends (checked against tests/fake_zendesk.py):
   note       PUT /api/v2/tickets/{id}.json       {"ticket": {"id": 1, "comment": {"body": "...", "public": false},

@@ -1,0 +1,76 @@
+"""Response macros over HTTP: import and list them, render one for a ticket."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from kb import articles
+from macros import library, render
+from web.auth import actor, require
+from web.db import cfg, get_db
+from web.payload import json_object, records
+
+bp = Blueprint("macros", __name__, url_prefix="/api/macros")
+
+
+@bp.post("")
+@require("publisher")
+def import_macros():
+    """Upsert macros on external_id from {"macros": [...]} or JSON Lines (publisher)."""
+    items, parse_errors = records("macros")
+    result = library.import_macros(get_db(), items, cfg()["suggest"]["default_language"])
+    result["errors"] = parse_errors + result["errors"]
+    return jsonify(result)
+
+
+@bp.get("")
+@require("agent")
+def list_macros():
+    """Macros, by language and title: ?language=&active=1."""
+    return jsonify({"macros": library.listing(get_db(), request.args.get("language") or None,
+                                              request.args.get("active") in ("1", "true"))})
+
+
+@bp.get("/<int:macro_id>")
+@require("agent")
+def get_macro(macro_id: int):
+    """One macro with its template."""
+    macro = library.get(get_db(), macro_id)
+    if macro is None:
+        abort(404, description=f"no macro {macro_id}")
+    return jsonify(macro)
+
+
+def _article(data: dict) -> dict | None:
+    """The article to mention: {"article_id"} from the knowledge base and/or {"article": {"title", "url"}}."""
+    given = data.get("article") or {}
+    if not isinstance(given, dict):
+        abort(400, description='article must be an object {"title", "url"}')
+    article_id = data.get("article_id")
+    if article_id is None:
+        return given or None
+    if isinstance(article_id, bool) or not str(article_id).isdigit():
+        abort(400, description="article_id must be a whole number")
+    art = articles.get(get_db(), int(article_id))
+    if art is None:
+        abort(400, description=f"no article {article_id}")
+    url = given.get("url") or f"{cfg()['server']['public_url'].rstrip('/')}/api/articles/{art['id']}"
+    return {"title": given.get("title") or art["title"], "url": url}
+
+
+@bp.post("/<int:macro_id>/render")
+@require("agent")
+def render_macro(macro_id: int):
+    """The macro's text for a ticket: {"ticket": {"id", "subject", "requester": {"name"}}, "article_id"?} (agent)."""
+    data = json_object()
+    macro = library.get(get_db(), macro_id)
+    if macro is None:
+        abort(404, description=f"no macro {macro_id}")
+    ticket = data.get("ticket") or {}
+    if not isinstance(ticket, dict):
+        abort(400, description='ticket must be an object {"id", "subject", "requester": {"name"}}')
+    agent_name = data.get("agent_name") or actor()["name"]
+    try:
+        text = render.render(macro["body"], ticket, str(agent_name), _article(data))
+    except render.RenderError as exc:
+        abort(400, description=f"macro {macro_id} ({macro['external_id']}): {exc}")
+    return jsonify({"macro_id": macro_id, "text": text})
