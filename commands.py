@@ -5,7 +5,9 @@ import click
 from flask import Flask, current_app
 
 from access import tokens
+from demo.load import command as demo_command
 from store import connect, migrate
+from web.widget import zendesk_app_command
 
 
 def _db():
@@ -77,3 +79,5 @@ def simulate_ticket(subject, description, ticket_id, tags, locale, url) -> None:
 def register(app: Flask) -> None:
     for cmd in (init_db, create_token, rebuild_index, simulate_ticket):
         app.cli.add_command(cmd)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(zendesk_app_command)

@@ -160,6 +160,13 @@ CREATE VIRTUAL TABLE article_search USING fts5(title, body, tokenize = 'unicode6
 CREATE VIRTUAL TABLE macro_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')
 """
 
+def report_indexes(conn: sqlite3.Connection) -> None:
+    """Reports filter suggestion sets and events by time and kind."""
+    conn.execute("CREATE INDEX IF NOT EXISTS suggestion_sets_created ON suggestion_sets(created_at)")
+    conn.execute("CREATE INDEX IF NOT EXISTS events_kind_created ON events(kind, created_at)")
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
+    ("report_indexes", report_indexes),
 ]

@@ -148,3 +148,16 @@ def test_health_and_openapi_describe_every_route(client, app):
     assert spec["paths"]["/api/suggest"]["post"]["x-required-role"] == "agent"
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "# TYPE ks_outbox_jobs gauge" in metrics
+
+
+def test_only_admin_tokens_record_events_for_another_agent(client, admin, db):
+    agent = tokens.create(db, "ann", "agent")
+    as_agent = {"Authorization": f"Bearer {agent}"}
+    resp = client.post("/api/tickets/zendesk/5/events", json={"kind": "searched", "query": "vpn", "agent": "bob"},
+                       headers=as_agent)
+    assert resp.status_code == 400 and "admin" in resp.get_json()["message"]
+    assert client.post("/api/tickets/zendesk/5/events", json={"kind": "searched", "query": "vpn"},
+                       headers=as_agent).status_code == 201
+    assert client.post("/api/tickets/zendesk/5/events", json={"kind": "searched", "query": "vpn", "agent": "bob"},
+                       headers=admin).status_code == 201
+    assert [r[0] for r in db.execute("SELECT agent FROM events ORDER BY id")] == ["ann", "bob"]

@@ -39,9 +39,13 @@ def _int_or_none(body: dict, key: str) -> int | None:
     return int(value)
 
 
-def parse(body, agent: str) -> Event:
+def parse(body, agent: str, may_act_for_others: bool = False) -> Event:
+    """Validate an event body. `agent` is the caller; only a caller who may act for others (an admin
+    integration token) can name another agent in the body, so the by-agent report stays truthful."""
     if not isinstance(body, dict):
         raise EventError("the body must be a JSON object")
+    if body.get("agent") not in (None, "", agent) and not may_act_for_others:
+        raise EventError("agent can only be given by an admin token; events are recorded under the caller")
     kind = body.get("kind")
     if kind not in KINDS:
         raise EventError(f"kind must be one of {list(KINDS)}, got {kind!r}")

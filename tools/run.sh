@@ -27,7 +27,9 @@ cat <<MSG
 
   Next, in another terminal:
     .venv/bin/flask --app app simulate-ticket "My parcel arrived damaged" "The mug is broken, can I get a refund?"
-  then open the printed /demo/tickets/<id> link, or
+  then open the printed /demo/tickets/<id> link. Reports and admin pages (sign in with the token):
+    http://127.0.0.1:$PORT/reports    http://127.0.0.1:$PORT/admin
+  or the API:
     curl -H "Authorization: Bearer $KS_ADMIN_TOKEN" http://127.0.0.1:$PORT/api/reports/reuse
 
 MSG

@@ -1,4 +1,108 @@
-"""(being written)"""
-from flask import Blueprint
+"""The agent's sidebar widget: the page Zendesk loads in the ticket sidebar (ZAF v2, signed URLs).
+
+Two ways in:
+- POST /widget with form field `token`: Zendesk's signed-URL JWT (HS256, the app's shared secret),
+  checked by integrations.zendesk.signed_url. The ticket id is not in that token: the page asks the
+  ZAF client for it and loads the panel from GET /widget/panel.
+- GET /widget?ticket=<id>&integration=zendesk with `Authorization: Bearer <API token or session>`
+  (tests, local tries): the panel is rendered in the page at once.
+Either way the server issues a short-lived agent session (web.auth.issue_session) and puts it in the
+page in a JSON script tag; every call the page makes uses `Authorization: Bearer <session>`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask.cli import with_appcontext
+
+from access import tokens
+from integrations.zendesk import app_package, signed_url
+from web.api import INTEGRATIONS
+from web.auth import actor, issue_session, require
+from web.db import cfg, get_db
+from web.widget_view import error_page, panel_context, record_view, secure_headers, zaf_sdk_present
 
 bp = Blueprint("widget", __name__)
+MAX_ID = 100
+
+NO_AUTH_HINT = ("Open the Knowledge Sidecar app from a ticket in Zendesk, or call "
+                "/widget?ticket=<id>&integration=zendesk with Authorization: Bearer <API token>.")
+
+
+def _target() -> tuple[str, str | None]:
+    integration = request.args.get("integration", "zendesk")
+    if integration not in INTEGRATIONS:
+        abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
+    ticket = (request.args.get("ticket") or "").strip() or None
+    if ticket is not None and (len(ticket) > MAX_ID or not ticket.isprintable()):
+        abort(400, description="ticket must be a helpdesk ticket id")
+    return integration, ticket
+
+
+def _unauthorized(message: str):
+    body, status = error_page(401, "Sign-in needed", message, NO_AUTH_HINT)
+    resp = secure_headers(make_response(body, status), cfg())
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="knowledge-sidecar"'
+    return resp
+
+
+@bp.route("/widget", methods=["GET", "POST"])
+def widget():
+    """The sidebar page. POST: Zendesk's signed request. GET: a caller with a Bearer token."""
+    config = cfg()
+    integration, ticket_id = _target()
+    if request.method == "POST":
+        try:
+            agent = signed_url.verify(request.form.get("token", ""), config["zendesk"]["app_shared_secret"],
+                                      config["zendesk"]["subdomain"]).name
+        except signed_url.SignedUrlError as exc:
+            return _unauthorized(str(exc))
+    else:
+        who = actor()
+        if who is None:
+            return _unauthorized("This page needs Zendesk's signed request or an API token; none was sent.")
+        if not tokens.allows(who["role"], "agent"):
+            abort(403, description="this token may not open the widget")
+        agent = who["name"]
+    conn = get_db()
+    ctx = panel_context(conn, config, integration, ticket_id)
+    if ticket_id:
+        record_view(conn, config, integration, ticket_id, agent)
+    boot = {"session": issue_session(config, agent, ticket_id), "integration": integration, "ticket": ticket_id,
+            "agent": agent}
+    html = render_template("widget.html", boot=boot, agent=agent, zaf_sdk=zaf_sdk_present(), **ctx)
+    return secure_headers(make_response(html), config)
+
+
+@bp.get("/widget/panel")
+@require("agent")
+def panel():
+    """The panel for one ticket as an HTML fragment, for a page that learnt the ticket id from the ZAF client."""
+    who = actor()
+    integration, ticket_id = _target()
+    if ticket_id is None:
+        abort(400, description="give ?ticket=<id>")
+    conn = get_db()
+    ctx = panel_context(conn, cfg(), integration, ticket_id)
+    record_view(conn, cfg(), integration, ticket_id, who["name"])
+    return secure_headers(make_response(render_template("widget_panel.html", **ctx)), cfg())
+
+
+@click.command("zendesk-app")
+@with_appcontext
+@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for zendesk-app/ and knowledge-sidecar.zip.")
+@click.option("--author-name", default="Knowledge Sidecar", show_default=True, help="Shown as the app's author.")
+@click.option("--author-email", default="", help="Support contact shown in Zendesk (default: zendesk.email).")
+def zendesk_app_command(out_dir: str, author_name: str, author_email: str) -> None:
+    """Write the uploadable Zendesk app (ZAF v2) for the ticket sidebar to dist/."""
+    config = current_app.config["KS"]
+    result = app_package.build(config, Path(out_dir), author_name, author_email)
+    click.echo(f"wrote {result['folder']}/ ({', '.join(result['files'])})")
+    click.echo(f"wrote {result['zip']}  (sidebar URL: {app_package.widget_url(config)})")
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo("next: Zendesk Admin Center > Apps and integrations > Zendesk Support apps > Upload private app, "
+               "choose the zip, and enter the shared secret (same value as KS_ZENDESK_APP_SHARED_SECRET).")

@@ -1,0 +1,327 @@
+/* Knowledge Sidecar sidebar: the actions on the server-rendered panel (templates/widget_panel.html).
+ *
+ * - The agent session comes from <script type="application/json" id="ks-boot"> and is sent as
+ *   "Authorization: Bearer <session>" on every call; it never appears in a URL.
+ * - Text from the server is put into the page only through textContent / text nodes (and <mark>
+ *   elements for matched words), never through innerHTML.
+ * - Inside Zendesk the ZAF client (window.ZAFClient, when the SDK is present) gives the ticket id
+ *   and takes inserted macro text; the demo page provides a stand-in client (static/demo_zaf.js).
+ */
+(function () {
+  "use strict";
+
+  var boot = JSON.parse(document.getElementById("ks-boot").textContent);
+  var zaf = null;
+  try {
+    zaf = (window.ZAFClient && window.ZAFClient.init()) || null;
+  } catch (e) {
+    zaf = null;
+  }
+
+  function panel() { return document.getElementById("ks-panel"); }
+
+  function ticketPath() {
+    var p = panel();
+    return "/api/tickets/" + encodeURIComponent(p.dataset.integration) + "/" +
+      encodeURIComponent(p.dataset.ticket);
+  }
+
+  function call(method, path, body, accept) {
+    var init = { method: method, headers: { "Authorization": "Bearer " + boot.session,
+                                            "Accept": accept || "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (resp) {
+      var read = (accept === "text/html") ? resp.text() : resp.json().catch(function () { return {}; });
+      return read.then(function (data) {
+        if (!resp.ok) {
+          var err = new Error((data && data.message) || ("the server answered " + resp.status));
+          err.status = resp.status;
+          throw err;
+        }
+        return data;
+      });
+    }, function () {
+      throw new Error("the sidecar server cannot be reached");
+    });
+  }
+
+  function record(event) { return call("POST", ticketPath() + "/events", event); }
+
+  function note(el, text, kind) {
+    if (!el) { return; }
+    el.textContent = text;
+    el.hidden = !text;
+    el.className = el.className.replace(/\s*is-(ok|error)/g, "") + (kind ? " is-" + kind : "");
+    resize();
+  }
+
+  function showError(text) { note(panel() && panel().querySelector(".ks-status"), text, "error"); }
+
+  function resize() {
+    if (zaf && zaf.invoke) {
+      try { zaf.invoke("resize", { width: "100%", height: Math.min(document.body.scrollHeight + 8, 2000) + "px" }); }
+      catch (e) { /* not every client resizes */ }
+    }
+  }
+
+  /* Matched words wrapped in <mark>, everything else as text nodes. */
+  function highlighted(text, words) {
+    var frag = document.createDocumentFragment();
+    text = text || "";
+    var list = (words || []).filter(function (w) { return typeof w === "string" && w.trim(); })
+      .sort(function (a, b) { return b.length - a.length; })
+      .map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+    if (!list.length) { frag.append(text); return frag; }
+    var re = new RegExp("(?<![\\p{L}\\p{N}_])(" + list.join("|") + ")(?![\\p{L}\\p{N}_])", "giu");
+    var last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      frag.append(text.slice(last, m.index));
+      var mark = document.createElement("mark");
+      mark.textContent = m[0];
+      frag.append(mark);
+      last = m.index + m[0].length;
+    }
+    frag.append(text.slice(last));
+    return frag;
+  }
+
+  var STATE_LABELS = { validated: "Validated", not_validated: "Not validated", wip: "Work in progress" };
+
+  function articleCard(a) {
+    var tpl = document.getElementById("ks-article-template");
+    var li = tpl.content.firstElementChild.cloneNode(true);
+    li.dataset.articleId = String(a.id);
+    li.querySelector(".ks-title").textContent = a.title;
+    var state = li.querySelector(".ks-state");
+    state.textContent = STATE_LABELS[a.state] || a.state || "";
+    state.classList.add("state-" + (a.state || "unknown"));
+    var fb = li.querySelector(".ks-fallback");
+    fb.textContent = String(a.language || "").toUpperCase() + " fallback";
+    fb.hidden = !a.fallback;
+    li.querySelector(".ks-snippet").replaceChildren(highlighted(a.snippet, a.matched));
+    return li;
+  }
+
+  function fillSteps(details) {
+    var li = details.closest(".ks-article");
+    details.dataset.lazy = "";
+    call("GET", "/api/articles/" + encodeURIComponent(li.dataset.articleId)).then(function (art) {
+      ["issue", "environment", "resolution", "cause"].forEach(function (key) {
+        var value = key === "resolution" ? (art.resolution || art.body) : art[key];
+        details.querySelectorAll('[data-field="' + key + '"]').forEach(function (el) {
+          if (el.tagName === "DD") { el.textContent = value || ""; }
+          el.hidden = !value;
+        });
+      });
+      resize();
+    }, function (err) { note(li.querySelector(".ks-note"), "Could not load the steps: " + err.message, "error"); });
+  }
+
+  function reuse(li, button) {
+    button.disabled = true;
+    record({ kind: "reused", article_id: Number(li.dataset.articleId) }).then(function () {
+      note(li.querySelector(".ks-note"), "Reuse recorded: this article is linked to the ticket.", "ok");
+      button.textContent = "Reused";
+    }, function (err) {
+      button.disabled = false;
+      note(li.querySelector(".ks-note"), "Reuse not recorded: " + err.message, "error");
+    });
+  }
+
+  function flag(li, form) {
+    var reason = form.elements.reason.value.trim();
+    if (!reason) { note(li.querySelector(".ks-note"), "Say what is wrong or outdated.", "error"); return; }
+    var submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    record({ kind: "flagged", article_id: Number(li.dataset.articleId), reason: reason }).then(function () {
+      form.hidden = true;
+      form.reset();
+      note(li.querySelector(".ks-note"), "Flag sent to the article's owner.", "ok");
+    }, function (err) {
+      note(li.querySelector(".ks-note"), "Flag not sent: " + err.message, "error");
+    }).then(function () { submit.disabled = false; });
+  }
+
+  /* The macro's text for this ticket: the server renders it when it can (POST /api/macros/<id>/render);
+     without that endpoint the stored body is used as it is. */
+  function ticketForMacro() {
+    var p = panel();
+    var ticket = { id: p.dataset.ticket, subject: p.dataset.subject || "" };
+    if (!zaf || !zaf.get) { return Promise.resolve(ticket); }
+    return Promise.resolve(zaf.get(["ticket.subject", "ticket.requester.name"])).then(function (data) {
+      ticket.subject = (data && data["ticket.subject"]) || ticket.subject;
+      if (data && data["ticket.requester.name"]) { ticket.requester = { name: data["ticket.requester.name"] }; }
+      return ticket;
+    }, function () { return ticket; });
+  }
+
+  function macroText(li) {
+    return ticketForMacro().then(function (ticket) {
+      return call("POST", "/api/macros/" + encodeURIComponent(li.dataset.macroId) + "/render", { ticket: ticket });
+    }).then(
+      function (out) {
+        var text = typeof out.text === "string" ? out.text : (out.rendered || out.body);
+        return typeof text === "string" ? text : li.dataset.body;
+      },
+      function (err) {
+        if (err.status === 404 || err.status === 405) { return li.dataset.body; }
+        throw err;
+      });
+  }
+
+  function insertMacro(li, button) {
+    var out = li.querySelector(".ks-note");
+    button.disabled = true;
+    macroText(li).then(function (text) {
+      if (!zaf) {
+        var box = li.querySelector(".ks-macro-text");
+        box.value = text;
+        box.hidden = false;
+        note(out, "No Zendesk client on this page: copy the text above into your reply.", "error");
+        return null;
+      }
+      return Promise.resolve(zaf.invoke("ticket.comment.appendText", text)).then(function () {
+        return record({ kind: "macro_inserted", macro_id: Number(li.dataset.macroId) });
+      }).then(function () { note(out, "Inserted into the reply.", "ok"); });
+    }).catch(function (err) {
+      note(out, "Macro not inserted: " + err.message, "error");
+    }).then(function () { button.disabled = false; });
+  }
+
+  function search(form) {
+    var p = panel();
+    var q = form.elements.q.value.trim();
+    if (!q) { return; }
+    var results = p.querySelector(".ks-results");
+    var list = results.querySelector(".ks-list");
+    var button = form.querySelector('[type="submit"]');
+    button.disabled = true;
+    note(p.querySelector(".ks-status"), "");
+    call("POST", "/api/suggest", { subject: q, language: p.dataset.language || null, limit: 5 }).then(function (out) {
+      if (!p.dataset.ticket) { return out; }
+      return record({ kind: "searched", query: q }).then(function () { return out; }, function (err) {
+        showError("The search was not recorded: " + err.message);
+        return out;
+      });
+    }).then(function (out) {
+      list.replaceChildren();
+      (out.articles || []).forEach(function (a) { list.append(articleCard(a)); });
+      if (!(out.articles || []).length) {
+        var li = document.createElement("li");
+        li.className = "muted";
+        li.textContent = "Nothing found for “" + q + "”.";
+        list.append(li);
+      }
+      results.hidden = false;
+      resize();
+    }).catch(function (err) {
+      showError("Search failed: " + err.message);
+    }).then(function () { button.disabled = false; });
+  }
+
+  function createArticle(form) {
+    var out = form.querySelector(".ks-note");
+    var f = form.elements;
+    var article = { title: f.title.value.trim(), issue: f.issue.value.trim(), environment: f.environment.value.trim(),
+                    resolution: f.resolution.value.trim(), cause: f.cause.value.trim(),
+                    language: form.dataset.language || undefined };
+    try {
+      var path = JSON.parse(form.dataset.taxonomy || "[]");
+      if (Array.isArray(path) && path.length) { article.taxonomy = path; }
+    } catch (e) { /* no taxonomy */ }
+    var submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    record({ kind: "created", article: article }).then(function (ev) {
+      note(out, "Article #" + ev.article_id + " created as work in progress. Thank you for capturing it.", "ok");
+    }, function (err) {
+      note(out, "Article not created: " + err.message, "error");
+    }).then(function () { submit.disabled = false; });
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-action]");
+    if (!button || !panel() || !panel().contains(button)) { return; }
+    var li = button.closest(".ks-article, .ks-macro");
+    switch (button.dataset.action) {
+      case "reuse": reuse(li, button); break;
+      case "flag":
+        li.querySelector(".ks-flag-form").hidden = false;
+        li.querySelector(".ks-flag-form textarea").focus();
+        resize();
+        break;
+      case "cancel-flag": li.querySelector(".ks-flag-form").hidden = true; resize(); break;
+      case "insert-macro": insertMacro(li, button); break;
+      case "clear-search":
+        panel().querySelector(".ks-results").hidden = true;
+        panel().querySelector(".ks-results .ks-list").replaceChildren();
+        resize();
+        break;
+      default: break;
+    }
+  });
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!panel() || !panel().contains(form)) { return; }
+    e.preventDefault();
+    if (form.classList.contains("ks-search")) { search(form); }
+    else if (form.classList.contains("ks-flag-form")) { flag(form.closest(".ks-article"), form); }
+    else if (form.classList.contains("ks-create-form")) { createArticle(form); }
+  });
+
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (d.classList && d.classList.contains("ks-steps") && d.open && d.dataset.lazy === "1") { fillSteps(d); }
+    resize();
+  }, true);
+
+  /* Inside Zendesk the page starts without a ticket: ask the ZAF client, then load the panel. */
+  function loadPanel(ticketId) {
+    var url = "/widget/panel?integration=" + encodeURIComponent(boot.integration) +
+      "&ticket=" + encodeURIComponent(ticketId);
+    return call("GET", url, undefined, "text/html").then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var fresh = doc.getElementById("ks-panel");
+      document.getElementById("ks-root").replaceChildren(document.importNode(fresh, true));
+      if (panel().dataset.known !== "1" && zaf) { suggestFromTicket(); }
+      resize();
+    });
+  }
+
+  /* A ticket the sidecar has not received yet: rank from the text the ZAF client gives (nothing stored). */
+  function suggestFromTicket() {
+    zaf.get(["ticket.subject", "ticket.description"]).then(function (data) {
+      var subject = data["ticket.subject"] || "";
+      if (!subject && !data["ticket.description"]) { return null; }
+      return call("POST", "/api/suggest", { subject: subject, description: data["ticket.description"] || "",
+                                            limit: 5 }).then(function (out) {
+        var results = panel().querySelector(".ks-results");
+        var list = results.querySelector(".ks-list");
+        list.replaceChildren();
+        (out.articles || []).forEach(function (a) { list.append(articleCard(a)); });
+        results.hidden = !(out.articles || []).length;
+        resize();
+      });
+    }).catch(function (err) { showError("Could not rank for this ticket: " + err.message); });
+  }
+
+  function start() {
+    if (panel()) { resize(); return; }
+    var waiting = document.getElementById("ks-waiting");
+    if (!zaf) {
+      note(waiting, "No ticket: open this app from a Zendesk ticket (the Zendesk Apps framework client is not " +
+        "available on this page).", "error");
+      return;
+    }
+    Promise.resolve(zaf.get("ticket.id")).then(function (data) {
+      var id = data && data["ticket.id"];
+      if (id === undefined || id === null || id === "") { throw new Error("Zendesk gave no ticket id"); }
+      return loadPanel(String(id));
+    }).catch(function (err) { note(waiting, "The ticket could not be loaded: " + err.message, "error"); });
+  }
+
+  start();
+}());

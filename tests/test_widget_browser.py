@@ -1,0 +1,202 @@
+"""The sidebar widget and the demo ticket page in real headless Chromium, against the app on 127.0.0.1."""
+from __future__ import annotations
+
+import pytest
+
+from integrations.zendesk.signed_url import sign_for_tests
+from tickets import intake
+from tickets.model import Ticket
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=alert(1)>"
+SHARED = "app-shared-secret-for-browser-tests-0123456789"
+ARTICLES = [
+    {"external_id": "printer-offline", "title": "Office printer shows offline after Windows update",
+     "issue": "The printer is listed as offline for everyone.", "environment": "Windows 11, network printer",
+     "resolution": "Restart the Print Spooler service, then remove and re-add the printer.",
+     "cause": "The update resets the printer port.", "language": "en", "taxonomy": ["Hardware", "Printers"]},
+    {"external_id": "printer-xss", "title": f"Printer queue stuck {XSS}",
+     "body": "Clear the printer queue and restart the spooler when the printer is offline.",
+     "language": "en", "taxonomy": ["Hardware", "Printers"]},
+]
+MACRO = {"external_id": "printer-restart", "title": "Printer offline: restart the spooler",
+         "body": "Hi {{ requester.first_name or 'there' }},\nplease restart the print spooler; the printer is "
+                 "offline after the update.", "language": "en", "taxonomy": ["Hardware", "Printers"]}
+TICKET_SUBJECT = f"Printer offline since the update {XSS}"
+
+
+@pytest.fixture
+def config(tmp_path):
+    return {"database": str(tmp_path / "sidecar.db"), "admin_token": "test-admin-token",
+            "zendesk": {"subdomain": "acme", "app_shared_secret": SHARED, "webhook_secret": "whsec",
+                        "write_back": "off"},
+            "server": {"session_secret": "test-session-secret-0123456789abcdef"}}
+
+
+@pytest.fixture
+def ticket(client, admin, db, app):
+    """Articles and a macro through the API, a ticket through intake (as the webhook does)."""
+    assert client.post("/api/articles/import", json={"articles": ARTICLES}, headers=admin).get_json()["created"] == 2
+    assert client.post("/api/macros", json={"macros": [MACRO]}, headers=admin).get_json()["created"] == 1
+    result = intake.handle(db, app.config["KS"], Ticket(
+        "zendesk", "9001", subject=TICKET_SUBJECT,
+        description="Our office printer is offline for everyone after the Windows update."))
+    assert {a["external_id"] for a in result["articles"]} == {"printer-offline", "printer-xss"}
+    assert result["macros"], "the macro is suggested for the ticket"
+    return "9001"
+
+
+def article_id(db, external_id: str) -> int:
+    return db.execute("SELECT id FROM articles WHERE external_id = ?", (external_id,)).fetchone()[0]
+
+
+def events(db, kind: str) -> list[tuple]:
+    return db.execute("SELECT agent, article_id, macro_id, reason, query FROM events WHERE kind = ? ORDER BY id",
+                      (kind,)).fetchall()
+
+
+def card(page, external_title: str):
+    return page.locator(".ks-suggested .ks-article", has_text=external_title)
+
+
+def test_demo_page_reuse_flag_insert_macro_and_create_article(page, live_server, ticket, db):
+    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    first = card(page, ARTICLES[0]["title"])
+    first.get_by_role("button", name="Reuse").click()
+    first.get_by_text("Reuse recorded").wait_for()
+    assert events(db, "reused") == [("demo-agent", article_id(db, "printer-offline"), None, None, None)]
+
+    first.get_by_role("button", name="Flag").click()
+    first.locator("textarea[name=reason]").fill("Step 2 is outdated: Windows 11 hides the spooler in Services")
+    first.get_by_role("button", name="Send flag").click()
+    first.get_by_text("Flag sent").wait_for()
+    assert events(db, "flagged") == [("demo-agent", article_id(db, "printer-offline"), None,
+                                      "Step 2 is outdated: Windows 11 hides the spooler in Services", None)]
+
+    macro = page.locator(".ks-macro", has_text=MACRO["title"])
+    macro.get_by_role("button", name="Insert").click()
+    macro.get_by_text("Inserted into the reply").wait_for()
+    reply = page.locator("#demo-comment").input_value()
+    assert "please restart the print spooler" in reply and "Hi there," in reply   # rendered by the server
+    macro_id = db.execute("SELECT id FROM macros WHERE external_id = 'printer-restart'").fetchone()[0]
+    assert events(db, "macro_inserted") == [("demo-agent", None, macro_id, None, None)]
+
+    page.get_by_text("Create article from this ticket").click()
+    form = page.locator(".ks-create-form")
+    assert form.locator("input[name=title]").input_value() == TICKET_SUBJECT     # prefilled from the ticket
+    form.locator("input[name=title]").fill("Printer offline after update on Windows 11")
+    form.locator("textarea[name=resolution]").fill("Run the printer troubleshooter, then restart the spooler.")
+    form.get_by_role("button", name="Create as work in progress").click()
+    form.get_by_text("created as work in progress").wait_for()
+    row = db.execute("SELECT state, visibility, source_ticket, issue, owner FROM articles "
+                     "WHERE title = 'Printer offline after update on Windows 11'").fetchone()
+    assert row[:3] == ("wip", "internal", f"zendesk:{ticket}")
+    assert "offline for everyone" in row[3] and row[4] == "demo-agent"
+    assert len(events(db, "created")) == 1
+    assert len(events(db, "viewed")) == 1
+    assert page.dialogs == []
+
+
+def test_markup_in_titles_and_subjects_renders_as_text(page, live_server, ticket):
+    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    page.get_by_text(f"Printer queue stuck {XSS}").wait_for()                  # the article title, literally
+    assert page.locator(".demo-subject").inner_text() == TICKET_SUBJECT        # the ticket subject, literally
+    assert page.locator("img").count() == 0
+    page.locator(".ks-search input").fill("printer queue stuck")
+    page.locator(".ks-search").get_by_role("button", name="Search").click()
+    page.locator(".ks-results .ks-article", has_text="Printer queue stuck").first.wait_for()
+    assert page.locator("img").count() == 0                                      # nor from JS-rendered results
+    assert page.dialogs == []
+
+
+def test_search_box_shows_highlighted_results_and_records_the_search(page, live_server, ticket, db):
+    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    page.locator(".ks-search input").fill("spooler")
+    page.locator(".ks-search").get_by_role("button", name="Search").click()
+    result = page.locator(".ks-results .ks-article").first
+    result.wait_for()
+    assert result.locator("mark").first.inner_text().lower() == "spooler"
+    assert [e[4] for e in events(db, "searched")] == ["spooler"]     # recorded before the results are shown
+    result.get_by_role("button", name="Reuse").click()
+    result.get_by_text("Reuse recorded").wait_for()
+    assert len(events(db, "reused")) == 1
+    result.locator("summary", has_text="Steps").click()
+    result.locator("dd[data-field=resolution]").wait_for()
+    assert "spooler" in result.locator("dd[data-field=resolution]").inner_text().lower()
+
+
+def test_widget_opened_with_api_token_works_without_the_token_in_the_page(browser, live_server, ticket, db):
+    context = browser.new_context(extra_http_headers={"Authorization": "Bearer test-admin-token"})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/widget?ticket={ticket}&integration=zendesk")
+        assert "test-admin-token" not in page.content()
+        first = card(page, ARTICLES[0]["title"])
+        assert page.locator(".ks-path").inner_text() == "Hardware › Printers"
+        first.get_by_role("button", name="Reuse").click()
+        first.get_by_text("Reuse recorded").wait_for()
+        macro = page.locator(".ks-macro", has_text=MACRO["title"])
+        macro.get_by_role("button", name="Insert").click()                      # no Zendesk client here
+        macro.get_by_text("No Zendesk client").wait_for()
+        assert "print spooler" in macro.locator("textarea").input_value()
+    finally:
+        context.close()
+    assert events(db, "reused") == [("bootstrap admin (KS_ADMIN_TOKEN)", article_id(db, "printer-offline"),
+                                     None, None, None)]
+    assert events(db, "macro_inserted") == []
+
+
+ZAF_STAND_IN = """
+window.__inserted = [];
+window.ZAFClient = { init: function () { return {
+  get: function (p) { var all = {"ticket.id": 9001, "ticket.subject": "Printer offline since the update"};
+                      var out = {}; [].concat(p).forEach(function (k) { out[k] = all[k]; });
+                      return Promise.resolve(out); },
+  invoke: function (name, text) { if (name === "ticket.comment.appendText") { window.__inserted.push(text); }
+                                  return Promise.resolve({}); },
+  on: function () {} }; } };
+"""
+
+
+def test_zendesk_signed_request_then_ticket_from_the_zaf_client(page, live_server, ticket, db):
+    """As inside Zendesk: a form POST with the signed token, then the page asks the ZAF client for the ticket."""
+    page.add_init_script(ZAF_STAND_IN)
+    token = sign_for_tests(SHARED, "acme", user_id="4242")
+    page.goto(f"{live_server.url}/healthz")
+    page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post';
+        f.action = url; const i = document.createElement('input'); i.name = 'token'; i.value = token;
+        f.append(i); document.body.append(f); f.submit(); }""",
+                  [f"{live_server.url}/widget?origin=https%3A%2F%2Facme.zendesk.com&app_guid=g1", token])
+    first = card(page, ARTICLES[0]["title"])
+    first.wait_for()
+    first.get_by_role("button", name="Reuse").click()
+    first.get_by_text("Reuse recorded").wait_for()
+    page.locator(".ks-macro", has_text=MACRO["title"]).get_by_role("button", name="Insert").click()
+    page.get_by_text("Inserted into the reply").wait_for()
+    assert "print spooler" in page.evaluate("window.__inserted[0]")
+    assert events(db, "viewed") == [("zendesk:acme:user:4242", None, None, None, None)]
+    assert events(db, "reused")[0][:2] == ("zendesk:acme:user:4242", article_id(db, "printer-offline"))
+    assert len(events(db, "macro_inserted")) == 1
+
+
+def test_expired_signed_request_shows_the_401_page(page, live_server, ticket):
+    token = sign_for_tests(SHARED, "acme", issued_at=1_600_000_000)
+    page.goto(f"{live_server.url}/healthz")
+    with page.expect_navigation():
+        page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post';
+            f.action = url; const i = document.createElement('input'); i.name = 'token'; i.value = token;
+            f.append(i); document.body.append(f); f.submit(); }""", [f"{live_server.url}/widget", token])
+    assert page.get_by_role("heading", name="Sign-in needed").is_visible()
+    assert "expired" in page.locator(".ks-error").inner_text()
+
+
+def test_page_reads_without_javascript(browser, live_server, ticket):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+        assert page.get_by_text(ARTICLES[0]["title"]).is_visible()
+        assert page.locator(".ks-suggested mark").count() > 0
+    finally:
+        context.close()

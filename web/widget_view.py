@@ -1,0 +1,113 @@
+"""What the agent's sidebar shows for one ticket: taxonomy node, articles with steps, macros.
+
+Shared by the widget (/widget, inside Zendesk) and the demo ticket page (/demo/tickets/<id>). The
+page is rendered on the server (Jinja2 autoescape) so it reads without JavaScript; static/widget.js
+adds the actions. The agent's session travels in a JSON script tag, never in a URL.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+
+from flask import current_app, render_template
+
+from kb import articles
+from suggest.analysis import stop_words, words
+from tickets import events, intake
+
+STATE_LABELS = {"validated": "Validated", "not_validated": "Not validated", "wip": "Work in progress",
+                "archived": "Archived"}
+SOURCE_LABELS = {"rule": "mapped by rule", "inferred": "inferred from text", "none": "not mapped"}
+ZAF_SDK = ("vendor", "zaf_sdk.min.js")
+
+
+def highlight(text: str, marked) -> list[tuple[str, bool]]:
+    """Split a snippet into (text, matched) pieces; the template wraps matched ones in <mark>."""
+    marked = sorted({w for w in (marked or []) if isinstance(w, str) and w.strip()}, key=len, reverse=True)
+    if not text or not marked:
+        return [(text or "", False)]
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in marked) + r")(?!\w)", re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        if m.start() > last:
+            out.append((text[last:m.start()], False))
+        out.append((m.group(0), True))
+        last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return out
+
+
+def _meaningful(matched, language: str) -> list[str]:
+    """Matched words worth marking: stop words ("the", "is") match everything and mark nothing useful."""
+    stops = stop_words(language)
+    return [w for w in (matched or []) if isinstance(w, str) and any(t not in stops for t in words(w))]
+
+
+def _article_card(conn: sqlite3.Connection, suggested: dict) -> dict | None:
+    """A suggested article as stored in the set, refreshed from the knowledge base (title, state, steps)."""
+    art = articles.get(conn, suggested["id"])
+    if art is None or art["state"] == "archived":
+        return None
+    return {"id": art["id"], "title": art["title"], "state": art["state"],
+            "state_label": STATE_LABELS.get(art["state"], art["state"]), "language": art["language"],
+            "fallback": bool(suggested.get("fallback")),
+            "segments": highlight(suggested.get("snippet", ""), _meaningful(suggested.get("matched"), art["language"])),
+            "issue": art["issue"], "environment": art["environment"], "resolution": art["resolution"] or art["body"],
+            "cause": art["cause"], "taxonomy": art["taxonomy"]}
+
+
+def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str | None) -> dict:
+    """Everything the panel template needs. A ticket without a stored set gets one computed (not stored)."""
+    ctx = {"integration": integration, "ticket_id": ticket_id or "", "ticket": None, "taxonomy": None,
+           "articles": [], "macros": [], "computed": False, "language": cfg["suggest"]["default_language"],
+           "state_labels": STATE_LABELS, "source_labels": SOURCE_LABELS}
+    if not ticket_id:
+        return ctx
+    ticket = intake.load_ticket(conn, integration, ticket_id)
+    if ticket is None:
+        return ctx
+    result = intake.latest_set(conn, ticket["id"])
+    if result is None and (ticket["subject"].strip() or ticket["description"].strip()):
+        result = intake.suggestions(conn, cfg, subject=ticket["subject"], description=ticket["description"],
+                                    locale=ticket["locale"], fields=ticket["fields"], tags=ticket["tags"],
+                                    form_id=ticket["form_id"])
+        ctx["computed"] = True
+    ctx["ticket"] = {k: ticket[k] for k in ("external_id", "subject", "description", "tags", "language", "locale")}
+    if result:
+        ctx["taxonomy"] = result["taxonomy"]
+        ctx["language"] = result.get("language") or ticket["language"] or ctx["language"]
+        ctx["articles"] = [c for c in (_article_card(conn, a) for a in result["articles"]) if c]
+        ctx["macros"] = [{"id": m["id"], "title": m["title"], "language": m["language"], "body": m["body"]}
+                         for m in result["macros"]]
+    return ctx
+
+
+def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str, agent: str) -> None:
+    """One `viewed` event per opening of the sidebar."""
+    events.record(conn, cfg, integration, ticket_id, events.Event(kind="viewed", agent=agent))
+
+
+def zaf_sdk_present() -> bool:
+    """True when an operator has put Zendesk's ZAF SDK at static/vendor/zaf_sdk.min.js (see the README there)."""
+    return os.path.exists(os.path.join(current_app.static_folder, *ZAF_SDK))
+
+
+def secure_headers(resp, cfg: dict, allow_zendesk_frame: bool = True):
+    """Pages that embed an agent session: no caching, no referrer, scripts only from us, framed only by Zendesk."""
+    ancestors = "'self'"
+    if allow_zendesk_frame:
+        sub = cfg["zendesk"]["subdomain"]
+        ancestors += f" https://{sub}.zendesk.com" if sub else " https://*.zendesk.com"
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def error_page(status: int, title: str, message: str, hint: str = ""):
+    return render_template("widget_error.html", status=status, title=title, message=message, hint=hint), status
