@@ -6,6 +6,7 @@ unknown or of the wrong type stops start-up with a ConfigError naming the key.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ CHOICES = {
 POSITIVE = {("server", "max_body_bytes"), ("server", "session_ttl_s"), ("zendesk", "replay_window_s"),
             ("suggest", "limit"), ("worker", "poll_seconds"), ("worker", "max_attempts"),
             ("worker", "backoff_base_s"), ("worker", "claim_timeout_s")}
+# An origin allowed to frame the widget: https://host[:port] (a leading *. allowed), or http:// on loopback.
+FRAME_ANCESTOR = re.compile(r"https://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?"
+                            r"|http://(127\.0\.0\.1|localhost)(:\d{1,5})?", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -100,6 +104,10 @@ def _check(cfg: dict) -> None:
     unknown = set(cfg["suggest"]["languages"]) - {"en", "de", "pl", "ru"}
     if unknown:
         raise ConfigError(f"suggest.languages: no analysis for {sorted(unknown)}")
+    for origin in cfg["zendesk"]["frame_ancestors"].split():
+        if not FRAME_ANCESTOR.fullmatch(origin):
+            raise ConfigError(f"zendesk.frame_ancestors: {origin!r} is not an origin like https://support.example.com "
+                              "(http:// only for 127.0.0.1 or localhost)")
     if not cfg["database"]:
         raise ConfigError("database: must not be empty")
 

@@ -4,8 +4,9 @@
  *   "Authorization: Bearer <session>" on every call; it never appears in a URL.
  * - Text from the server is put into the page only through textContent / text nodes (and <mark>
  *   elements for matched words), never through innerHTML.
- * - Inside Zendesk the ZAF client (window.ZAFClient, when the SDK is present) gives the ticket id
- *   and takes inserted macro text; the demo page provides a stand-in client (static/demo_zaf.js).
+ * - Inside Zendesk the ZAF client (window.ZAFClient from static/vendor/zaf_sdk.min.js; it talks to
+ *   Zendesk by postMessage) gives the ticket id, the requester's and the agent's names, and takes
+ *   inserted macro text; the demo page provides a stand-in client (static/demo_zaf.js).
  */
 (function () {
   "use strict";
@@ -19,6 +20,21 @@
   }
 
   function panel() { return document.getElementById("ks-panel"); }
+
+  /* One call to the ZAF client, as a promise that rejects on every failure. SDK 2.0 rejects only errors
+     that carry a name: a timeout (5 s without an answer) and an unnamed error reply come back as a
+     *resolved* value ({name: "TimeoutError"} or the error object), so those are turned into errors here. */
+  function zafCall(what, fn) {
+    return new Promise(function (resolve) { resolve(fn()); }).then(function (value) {
+      if (value && value.name === "TimeoutError") { throw new Error("Zendesk did not answer (" + what + ")"); }
+      if (value === null || typeof value !== "object" || typeof value.msg === "string" ||
+          (typeof value.message === "string" && !value.errors)) {
+        throw new Error("Zendesk refused " + what + ((value && (value.msg || value.message)) ?
+          ": " + (value.msg || value.message) : ""));
+      }
+      return value;
+    });
+  }
 
   function ticketPath() {
     var p = panel();
@@ -62,8 +78,9 @@
 
   function resize() {
     if (zaf && zaf.invoke) {
-      try { zaf.invoke("resize", { width: "100%", height: Math.min(document.body.scrollHeight + 8, 2000) + "px" }); }
-      catch (e) { /* not every client resizes */ }
+      zafCall("resize", function () {
+        return zaf.invoke("resize", { width: "100%", height: Math.min(document.body.scrollHeight + 8, 2000) + "px" });
+      }).catch(function () { /* not every client resizes */ });
     }
   }
 
@@ -146,21 +163,25 @@
   }
 
   /* The macro's text for this ticket: the server renders it when it can (POST /api/macros/<id>/render);
-     without that endpoint the stored body is used as it is. */
-  function ticketForMacro() {
+     without that endpoint the stored body is used as it is. Inside Zendesk the ZAF client names the
+     requester and the agent (currentUser), so "Hi {{ requester.first_name }}" and the signature read well. */
+  function macroInput() {
     var p = panel();
-    var ticket = { id: p.dataset.ticket, subject: p.dataset.subject || "" };
-    if (!zaf || !zaf.get) { return Promise.resolve(ticket); }
-    return Promise.resolve(zaf.get(["ticket.subject", "ticket.requester.name"])).then(function (data) {
-      ticket.subject = (data && data["ticket.subject"]) || ticket.subject;
-      if (data && data["ticket.requester.name"]) { ticket.requester = { name: data["ticket.requester.name"] }; }
-      return ticket;
-    }, function () { return ticket; });
+    var input = { ticket: { id: p.dataset.ticket, subject: p.dataset.subject || "" } };
+    if (!zaf || !zaf.get) { return Promise.resolve(input); }
+    return zafCall("the ticket's details", function () {
+      return zaf.get(["ticket.subject", "ticket.requester.name", "currentUser.name"]);
+    }).then(function (data) {
+      input.ticket.subject = data["ticket.subject"] || input.ticket.subject;
+      if (data["ticket.requester.name"]) { input.ticket.requester = { name: data["ticket.requester.name"] }; }
+      if (data["currentUser.name"]) { input.agent_name = data["currentUser.name"]; }
+      return input;
+    }, function () { return input; });
   }
 
   function macroText(li) {
-    return ticketForMacro().then(function (ticket) {
-      return call("POST", "/api/macros/" + encodeURIComponent(li.dataset.macroId) + "/render", { ticket: ticket });
+    return macroInput().then(function (input) {
+      return call("POST", "/api/macros/" + encodeURIComponent(li.dataset.macroId) + "/render", input);
     }).then(
       function (out) {
         var text = typeof out.text === "string" ? out.text : (out.rendered || out.body);
@@ -183,7 +204,9 @@
         note(out, "No Zendesk client on this page: copy the text above into your reply.", "error");
         return null;
       }
-      return Promise.resolve(zaf.invoke("ticket.comment.appendText", text)).then(function () {
+      return zafCall("the reply text", function () {
+        return zaf.invoke("ticket.comment.appendText", text);
+      }).then(function () {
         return record({ kind: "macro_inserted", macro_id: Number(li.dataset.macroId) });
       }).then(function () { note(out, "Inserted into the reply.", "ok"); });
     }).catch(function (err) {
@@ -293,7 +316,9 @@
 
   /* A ticket the sidecar has not received yet: rank from the text the ZAF client gives (nothing stored). */
   function suggestFromTicket() {
-    zaf.get(["ticket.subject", "ticket.description"]).then(function (data) {
+    zafCall("the ticket's text", function () {
+      return zaf.get(["ticket.subject", "ticket.description"]);
+    }).then(function (data) {
       var subject = data["ticket.subject"] || "";
       if (!subject && !data["ticket.description"]) { return null; }
       return call("POST", "/api/suggest", { subject: subject, description: data["ticket.description"] || "",
@@ -316,8 +341,8 @@
         "available on this page).", "error");
       return;
     }
-    Promise.resolve(zaf.get("ticket.id")).then(function (data) {
-      var id = data && data["ticket.id"];
+    zafCall("the ticket id", function () { return zaf.get("ticket.id"); }).then(function (data) {
+      var id = data["ticket.id"];
       if (id === undefined || id === null || id === "") { throw new Error("Zendesk gave no ticket id"); }
       return loadPanel(String(id));
     }).catch(function (err) { note(waiting, "The ticket could not be loaded: " + err.message, "error"); });

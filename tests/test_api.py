@@ -50,7 +50,8 @@ def test_import_json_lines_reports_bad_items(client, admin):
 
 def test_import_needs_publisher_role(client, db):
     agent = tokens.create(db, "agent smith", "agent")
-    resp = client.post("/api/articles/import", json={"articles": ARTICLES}, headers={"Authorization": f"Bearer {agent}"})
+    resp = client.post("/api/articles/import", json={"articles": ARTICLES},
+                       headers={"Authorization": f"Bearer {agent}"})
     assert resp.status_code == 403
     assert client.post("/api/articles/import", json={"articles": ARTICLES}).status_code == 401
     assert client.post("/api/articles/import", json={"articles": ARTICLES},

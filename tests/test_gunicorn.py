@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import ADMIN_TOKEN, TEST_SECRET, free_port, sign, ticket_event
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -147,37 +147,7 @@ def test_widget_opened_with_api_token_works_without_the_token_in_the_page(browse
     assert events(db, "macro_inserted") == []
 
 
-ZAF_STAND_IN = """
-window.__inserted = [];
-window.ZAFClient = { init: function () { return {
-  get: function (p) { var all = {"ticket.id": 9001, "ticket.subject": "Printer offline since the update"};
-                      var out = {}; [].concat(p).forEach(function (k) { out[k] = all[k]; });
-                      return Promise.resolve(out); },
-  invoke: function (name, text) { if (name === "ticket.comment.appendText") { window.__inserted.push(text); }
-                                  return Promise.resolve({}); },
-  on: function () {} }; } };
-"""
-
-
-def test_zendesk_signed_request_then_ticket_from_the_zaf_client(page, live_server, ticket, db):
-    """As inside Zendesk: a form POST with the signed token, then the page asks the ZAF client for the ticket."""
-    page.add_init_script(ZAF_STAND_IN)
-    token = sign_for_tests(SHARED, "acme", user_id="4242")
-    page.goto(f"{live_server.url}/healthz")
-    page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post';
-        f.action = url; const i = document.createElement('input'); i.name = 'token'; i.value = token;
-        f.append(i); document.body.append(f); f.submit(); }""",
-                  [f"{live_server.url}/widget?origin=https%3A%2F%2Facme.zendesk.com&app_guid=g1", token])
-    first = card(page, ARTICLES[0]["title"])
-    first.wait_for()
-    first.get_by_role("button", name="Reuse").click()
-    first.get_by_text("Reuse recorded").wait_for()
-    page.locator(".ks-macro", has_text=MACRO["title"]).get_by_role("button", name="Insert").click()
-    page.get_by_text("Inserted into the reply").wait_for()
-    assert "print spooler" in page.evaluate("window.__inserted[0]")
-    assert events(db, "viewed") == [("zendesk:acme:user:4242", None, None, None, None)]
-    assert events(db, "reused")[0][:2] == ("zendesk:acme:user:4242", article_id(db, "printer-offline"))
-    assert len(events(db, "macro_inserted")) == 1
+# Zendesk's signed request followed by the ticket id from the ZAF client: tests/test_widget_zaf.py (real SDK).
 
 
 def test_expired_signed_request_shows_the_401_page(page, live_server, ticket):

@@ -90,16 +90,19 @@ def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id
 
 
 def zaf_sdk_present() -> bool:
-    """True when an operator has put Zendesk's ZAF SDK at static/vendor/zaf_sdk.min.js (see the README there)."""
+    """True when the Zendesk App Framework SDK is at static/vendor/zaf_sdk.min.js. It is vendored (2.0.11, built by
+    tools/vendor-zaf.sh, see static/vendor/README.md); the check keeps the page working if the file is removed."""
     return os.path.exists(os.path.join(current_app.static_folder, *ZAF_SDK))
 
 
 def secure_headers(resp, cfg: dict, allow_zendesk_frame: bool = True):
-    """Pages that embed an agent session: no caching, no referrer, scripts only from us, framed only by Zendesk."""
+    """Pages that embed an agent session: no caching, no referrer, scripts only from us, framed only by Zendesk
+    (the account's *.zendesk.com host, plus the host-mapped origins in zendesk.frame_ancestors)."""
     ancestors = "'self'"
     if allow_zendesk_frame:
         sub = cfg["zendesk"]["subdomain"]
         ancestors += f" https://{sub}.zendesk.com" if sub else " https://*.zendesk.com"
+        ancestors += "".join(f" {origin}" for origin in cfg["zendesk"]["frame_ancestors"].split())
     resp.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}")
