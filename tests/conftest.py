@@ -53,6 +53,17 @@ def admin() -> dict:
 
 
 @pytest.fixture
+def conn(config: dict):
+    """A migrated database without an app (for the worker and the outbox)."""
+    from store import connect, migrate
+
+    database = connect(config["database"])
+    migrate(database)
+    yield database.conn
+    database.conn.close()
+
+
+@pytest.fixture
 def db(app):
     from store import connect
 

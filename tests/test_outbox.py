@@ -7,15 +7,7 @@ from collections import Counter
 import pytest
 
 from jobs import outbox
-from store import connect, migrate
-
-
-@pytest.fixture
-def conn(config):
-    db = connect(config["database"])
-    migrate(db)
-    yield db.conn
-    db.conn.close()
+from store import connect
 
 
 def test_concurrent_claimers_take_each_job_exactly_once(conn, config):

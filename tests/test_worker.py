@@ -10,21 +10,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from fake_zendesk import API_TOKEN, EMAIL
 
 from jobs import outbox
-from store import connect, migrate, write
+from store import write
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def conn(config):
-    db = connect(config["database"])
-    migrate(db)
-    yield db.conn
-    db.conn.close()
 
 
 def _env(config: dict, fake=None) -> dict:
