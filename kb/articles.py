@@ -112,6 +112,8 @@ def import_articles(conn: sqlite3.Connection, items: list, default_language: str
             except (ArticleError, taxonomy.TaxonomyError) as exc:
                 ext = raw.get("external_id") if isinstance(raw, dict) else None
                 result["errors"].append({"index": i, "external_id": ext, "error": str(exc)})
+    if not conn.in_transaction:
+        index.catch_up(conn)    # this process's search index takes the batch now, not on the next query
     return result
 
 

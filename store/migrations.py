@@ -155,9 +155,7 @@ CREATE TABLE api_tokens (
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     revoked_at TEXT
-);
-CREATE VIRTUAL TABLE article_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0');
-CREATE VIRTUAL TABLE macro_search USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')
+)
 """
 
 def report_indexes(conn: sqlite3.Connection) -> None:
@@ -166,7 +164,17 @@ def report_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS events_kind_created ON events(kind, created_at)")
 
 
+def search_log(conn: sqlite3.Connection) -> None:
+    """The in-process search index (suggest/engine.py) is kept in step across processes by this change log.
+
+    The first entry asks every process to load all articles and macros from the tables."""
+    conn.execute("CREATE TABLE search_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, "
+                 "item_id INTEGER NOT NULL)")
+    conn.execute("INSERT INTO search_log (kind, item_id) VALUES ('all', 0)")
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
+    ("search_log", search_log),
 ]

@@ -1,20 +1,27 @@
 """Language-aware analysis shared by the index and the queries.
 
-Unicode NFKC, case folding, ё→е, stop words (stop-words package), Snowball stemming (PyStemmer,
-which has Polish, German, Russian and English), then diacritics folded so that a customer who
-types without Polish or German accents still matches.
+Unicode NFKC, case folding, ё→е, Snowball stemming (PyStemmer: English, German, Polish, Russian),
+then diacritics folded so that a customer who types without Polish or German accents still matches.
+
+Stop words are *kept* in the index: in support tickets they carry intent ("card not working",
+"why was I charged") and BM25's idf already discounts them. Queries give them half weight
+(`STOP_WEIGHT`), measured better than dropping them on every dev set (see docs/benchmarks.md).
+Character 4-grams of the surface words (`grams`) feed the second ranking stage: they match
+inflections the stemmer misses, compounds and typos.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer
 from stop_words import get_stop_words
 
 LANGUAGES = {"en": "english", "de": "german", "pl": "polish", "ru": "russian"}
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+GRAM = 4
+STOP_WEIGHT = 0.5
 
 
 def fold(text: str) -> str:
@@ -29,12 +36,12 @@ def words(text: str) -> list[str]:
     return TOKEN_RE.findall(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(LANGUAGES.get(language, "english"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def stop_words(language: str) -> frozenset[str]:
     try:
         return frozenset(w.casefold().replace("ё", "е") for w in get_stop_words(language))
@@ -42,16 +49,34 @@ def stop_words(language: str) -> frozenset[str]:
         return frozenset()
 
 
-@lru_cache(maxsize=200_000)
-def _stem(language: str, word: str) -> str:
+@cache
+def stop_stems(language: str) -> frozenset[str]:
+    return frozenset(stem(language, w) for w in stop_words(language))
+
+
+@lru_cache(maxsize=500_000)
+def stem(language: str, word: str) -> str:
     return fold(_stemmer(language).stemWord(word))
 
 
-def terms(text: str, language: str, keep_stop_words: bool = False) -> list[str]:
-    """Index terms of a text: stemmed, folded, stop words dropped (unless that leaves nothing)."""
+@lru_cache(maxsize=500_000)
+def surface(word: str) -> str:
+    return fold(word)
+
+
+def terms(text: str, language: str, keep_stop_words: bool = True) -> list[str]:
+    """Index terms of a text in order: stemmed and folded (stop words dropped only on request)."""
     tokens = words(text)
-    stops = stop_words(language)
-    kept = tokens if keep_stop_words else [t for t in tokens if t not in stops]
-    if not kept:
-        kept = tokens
-    return [_stem(language, t) for t in kept]
+    if not keep_stop_words:
+        stops = stop_words(language)
+        tokens = [t for t in tokens if t not in stops] or tokens
+    return [stem(language, t) for t in tokens]
+
+
+@lru_cache(maxsize=500_000)
+def grams(word: str) -> tuple[str, ...]:
+    """Character 4-grams of a folded word with boundary marks: 'reset' → ^res, rese, eset, set$."""
+    w = f"^{word}$"
+    if len(w) <= GRAM:
+        return (w,)
+    return tuple(w[i:i + GRAM] for i in range(len(w) - GRAM + 1))

@@ -1,7 +1,10 @@
 """Ranking articles and macros for one ticket's text.
 
-FTS5 bm25 over analysed terms gives the candidates; the taxonomy node (mapped or inferred), the
-KCS state, the language fallback and a fuzzy title match (rapidfuzz) re-order them.
+The in-process index (suggest/engine.py) gives text scores per language; the ticket's language is
+searched first and the default language as a marked fallback. The pool is then re-weighted by
+signals beyond text: the taxonomy node (an admin rule, else inferred from the pool) and its subtree,
+the KCS state (validated > not validated > WIP; archived never shown), a bounded reuse prior, and a
+fuzzy title match (rapidfuzz) for short subjects the words alone miss.
 """
 from __future__ import annotations
 
@@ -9,19 +12,21 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from suggest import analysis
-from suggest.index import match_expression
+from suggest import analysis, index
 from suggest.infer import infer_node
 
-CANDIDATES = 200
+POOL = 50
 STATE_WEIGHT = {"validated": 1.0, "not_validated": 0.85, "wip": 0.7}
 NODE_BOOST = 0.35
 FALLBACK_WEIGHT = 0.8
-TITLE_FUZZ_WEIGHT = 0.25
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+REUSE_MAX, REUSE_HALF = 0.1, 20.0     # reuse adds at most 10 %, half of that at 20 reuses
+TITLE_FUZZ_WEIGHT = 0.05
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+SNIPPET_SCAN = 4_000
 
 
 @dataclass
@@ -46,83 +51,106 @@ def _languages(q: Query) -> list[str]:
     return [q.language] if q.language == q.default_language else [q.language, q.default_language]
 
 
-def _query_terms(q: Query) -> list[str]:
-    out: list[str] = []
-    for lang in _languages(q):
-        out += analysis.terms(q.text, lang)
-    return out
-
-
 def node_names(conn: sqlite3.Connection, node_id: int | None) -> tuple[str, list[str]]:
     """(slug path used for subtree tests, names shown to people) of a node."""
     row = conn.execute("SELECT path, names FROM taxonomy_nodes WHERE id = ?", (node_id,)).fetchone()
     return (row[0], json.loads(row[1])) if row else ("", [])
 
 
-def _candidates(conn: sqlite3.Connection, q: Query, match: str) -> list[dict]:
-    langs = _languages(q)
-    visibility = ("public", "internal") if q.audience == "agent" else ("public",)
-    sql = f"""
-        SELECT a.id, a.external_id, a.title, a.body, a.resolution, a.issue, a.language, a.state,
-               a.visibility, a.node_id, n.path AS node_path, n.names AS node_names, -bm25(article_search, 2.0, 1.0) AS bm25
-        FROM article_search
-        JOIN articles a ON a.id = article_search.rowid
-        LEFT JOIN taxonomy_nodes n ON n.id = a.node_id
-        WHERE article_search MATCH ? AND a.state != 'archived'
-          AND a.language IN ({",".join("?" * len(langs))})
-          AND a.visibility IN ({",".join("?" * len(visibility))})
-        ORDER BY bm25(article_search, 2.0, 1.0) LIMIT {CANDIDATES}"""
-    cur = conn.execute(sql, (match, *langs, *visibility))
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
-
-
 def _in_subtree(path: str | None, root: str) -> bool:
     return bool(path) and (path == root or path.startswith(root + "/"))
 
 
+def _search(conn: sqlite3.Connection, q: Query, kind: str, k: int) -> list[tuple[int, float, bool]]:
+    """(id, text score, is fallback) from the ticket's language, then the default language."""
+    hits: list[tuple[int, float, bool]] = []
+    with index.reading(conn) as s:
+        table = s.articles if kind == "article" else s.macros
+        for lang in _languages(q):
+            ix = table.get(lang)
+            if ix is not None:
+                fallback = lang != q.language
+                hits += [(i, sc * (FALLBACK_WEIGHT if fallback else 1.0), fallback)
+                         for i, sc in ix.search(q.text, q.audience, k, q.exclude)]
+    hits.sort(key=lambda h: -h[1])
+    return hits[:k]
+
+
+def _rows(conn: sqlite3.Connection, sql: str, ids: list[int]) -> dict[int, dict]:
+    if not ids:
+        return {}
+    cur = conn.execute(sql.format(ids=",".join("?" * len(ids))), ids)
+    cols = [c[0] for c in cur.description]
+    return {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+
+
 def snippet(text: str, query_words: set[str], language: str, width: int = 220) -> tuple[str, list[str]]:
-    """The sentence that shares most stems with the query, and the words in it that matched."""
-    stems = {analysis.terms(w, language, keep_stop_words=True)[0]: w for w in query_words if w}
+    """The passage that shares most (non stop word) stems with the query, and the words in it that matched."""
+    text = text[:SNIPPET_SCAN]
+    stems = {analysis.stem(language, w) for w in query_words} - analysis.stop_stems(language)
+    matching = sorted((w for w in set(analysis.words(text)) if analysis.stem(language, w) in stems), key=len)
+    if not matching:
+        first = SENTENCE_RE.split(text.strip(), maxsplit=1)[0]
+        return _cut(first, width), []
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, reversed(matching))) + r")\b", re.IGNORECASE)
     best, best_hits = "", []
     for sentence in SENTENCE_RE.split(text.strip()):
-        hits = [w for w in analysis.TOKEN_RE.findall(sentence)
-                if (s := analysis.terms(w, language, keep_stop_words=True)) and s[0] in stems]
-        if len(set(h.lower() for h in hits)) > len(set(h.lower() for h in best_hits)) or not best:
+        hits = pattern.findall(sentence)
+        if not best or len({h.casefold() for h in hits}) > len({h.casefold() for h in best_hits}):
             best, best_hits = sentence, hits
-    if len(best) > width:
-        best = best[: width - 1].rsplit(" ", 1)[0] + "…"
-    return best, sorted(set(best_hits), key=str.lower)
+    return _cut(best, width), sorted(set(best_hits), key=str.casefold)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+@lru_cache(maxsize=100_000)
+def _folded(text: str) -> str:
+    return " ".join(analysis.surface(w) for w in analysis.words(text))
 
 
 def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict, str]:
-    match = match_expression(_query_terms(q))
-    candidates = _candidates(conn, q, match) if match else []
+    hits = _search(conn, q, "article", POOL)
+    rows = _rows(conn, """SELECT a.id, a.external_id, a.title, a.language, a.state, a.visibility, a.reuse_count,
+                                 n.path AS node_path, n.names AS node_names
+                          FROM articles a LEFT JOIN taxonomy_nodes n ON n.id = a.node_id
+                          WHERE a.id IN ({ids})""", [h[0] for h in hits])
+    visible = ("public", "internal") if q.audience == "agent" else ("public",)
+    top = max((h[1] for h in hits), default=1.0) or 1.0
+    subject = _folded(q.subject or q.text[:200])
+    candidates = []
+    for item, text_score, fallback in hits:
+        c = rows.get(item)
+        if c is None or c["state"] not in STATE_WEIGHT or c["visibility"] not in visible:
+            continue
+        c["text"] = text_score / top + TITLE_FUZZ_WEIGHT * fuzz.token_set_ratio(subject, _folded(c["title"])) / 100
+        c["fallback"] = fallback
+        candidates.append(c)
     if q.node_id is not None:
         root, names = node_names(conn, q.node_id)
         taxonomy = {"path": names, "source": "rule", "confidence": 1.0}
     else:
+        candidates.sort(key=lambda c: -c["text"])
         taxonomy = infer_node(candidates)
         root = taxonomy.pop("root")
     boost_root = root if taxonomy["confidence"] >= q.min_confidence else ""
-    top = max((c["bm25"] for c in candidates), default=1.0) or 1.0
-    subject = q.subject or q.text[:200]
     for c in candidates:
-        s = c["bm25"] / top
-        s += TITLE_FUZZ_WEIGHT * fuzz.token_set_ratio(subject.lower(), c["title"].lower()) / 100
+        s = c["text"] * STATE_WEIGHT[c["state"]]
         if boost_root and _in_subtree(c["node_path"], boost_root):
             s *= 1 + NODE_BOOST
-        s *= STATE_WEIGHT.get(c["state"], 0.5)
-        c["fallback"] = c["language"] != q.language
-        if c["fallback"]:
-            s *= FALLBACK_WEIGHT
+        reuse = max(c["reuse_count"] or 0, 0)
+        s *= 1 + REUSE_MAX * reuse / (reuse + REUSE_HALF)
         c["score"] = round(s, 4)
-    candidates = [c for c in candidates if c["id"] not in q.exclude]
     candidates.sort(key=lambda c: -c["score"])
+    chosen = candidates[: q.limit]
+    texts = _rows(conn, "SELECT id, issue, body, resolution FROM articles WHERE id IN ({ids})",
+                  [c["id"] for c in chosen])
     query_words = set(analysis.words(q.text))
     out = []
-    for c in candidates[: q.limit]:
-        text, matched = snippet(" ".join(filter(None, (c["issue"], c["body"], c["resolution"]))),
+    for c in chosen:
+        t = texts.get(c["id"], {})
+        text, matched = snippet("\n".join(filter(None, (t.get("issue"), t.get("body"), t.get("resolution")))),
                                 query_words, c["language"])
         out.append({"id": c["id"], "external_id": c["external_id"], "title": c["title"], "score": c["score"],
                     "snippet": text, "matched": matched, "language": c["language"], "fallback": c["fallback"],
@@ -132,25 +160,22 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
 
 
 def rank_macros(conn: sqlite3.Connection, q: Query, node_root: str) -> list[dict]:
-    match = match_expression(_query_terms(q))
-    if not match or q.macro_limit <= 0:
+    if q.macro_limit <= 0:
         return []
-    langs = _languages(q)
-    cur = conn.execute(f"""
-        SELECT m.id, m.external_id, m.title, m.body, m.language, n.path AS node_path,
-               -bm25(macro_search, 2.0, 1.0) AS bm25
-        FROM macro_search JOIN macros m ON m.id = macro_search.rowid
-        LEFT JOIN taxonomy_nodes n ON n.id = m.node_id
-        WHERE macro_search MATCH ? AND m.active = 1 AND m.language IN ({",".join("?" * len(langs))})
-        ORDER BY bm25(macro_search, 2.0, 1.0) LIMIT 50""", (match, *langs))
-    cols = [c[0] for c in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    for r in rows:
-        r["score"] = r["bm25"] * (1 + NODE_BOOST if node_root and _in_subtree(r["node_path"], node_root) else 1)
-        r["score"] *= FALLBACK_WEIGHT if r["language"] != q.language else 1
-    rows.sort(key=lambda r: -r["score"])
+    hits = _search(conn, q, "macro", 20)
+    rows = _rows(conn, """SELECT m.id, m.external_id, m.title, m.body, m.language, m.active, n.path AS node_path
+                          FROM macros m LEFT JOIN taxonomy_nodes n ON n.id = m.node_id
+                          WHERE m.id IN ({ids})""", [h[0] for h in hits])
+    out = []
+    for item, text_score, _ in hits:
+        r = rows.get(item)
+        if r is None or not r["active"]:
+            continue
+        r["score"] = text_score * (1 + NODE_BOOST if node_root and _in_subtree(r["node_path"], node_root) else 1)
+        out.append(r)
+    out.sort(key=lambda r: -r["score"])
     return [{"id": r["id"], "external_id": r["external_id"], "title": r["title"], "score": round(r["score"], 4),
-             "language": r["language"], "body": r["body"]} for r in rows[: q.macro_limit]]
+             "language": r["language"], "body": r["body"]} for r in out[: q.macro_limit]]
 
 
 def suggest(conn: sqlite3.Connection, q: Query) -> dict:

@@ -34,7 +34,7 @@ def free_port() -> int:
 def config(tmp_path: Path) -> dict:
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": ADMIN_TOKEN,
             "zendesk": {"webhook_secret": TEST_SECRET, "subdomain": "", "email": "", "api_token": ""},
-            "server": {"session_secret": "test-session-secret"}}
+            "server": {"session_secret": "test-session-secret-of-at-least-32-bytes"}}
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import pytest
 
 from access import tokens
 from macros import library, render
-from suggest.analysis import terms
-from suggest.index import match_expression
+from suggest import index
 
 TICKET = {"id": "4711", "subject": "Broken mug", "requester": {"name": "Anna Nowak"}}
 
@@ -40,8 +39,8 @@ def test_broken_or_unsafe_templates_raise_render_error(body, words):
 
 
 def _macro_hits(db, text: str, language: str = "en") -> set[int]:
-    match = match_expression(terms(text, language))
-    return {r[0] for r in db.execute("SELECT rowid FROM macro_search WHERE macro_search MATCH ?", (match,))}
+    ix = index.searcher(db).macros.get(language)      # the in-process index replaced the FTS5 table
+    return {item for item, _ in ix.search(text, k=50)} if ix else set()
 
 
 def test_library_upsert_keeps_the_index_in_step(db):

@@ -40,7 +40,7 @@ def _session(token: str) -> dict | None:
         return None
     if claims.get("role") not in tokens.ROLES:
         return None
-    return {"name": claims["sub"], "role": claims["role"], "ticket": claims.get("ticket")}
+    return {"name": claims["sub"], "role": claims["role"], "ticket": claims.get("ticket"), "via": "session"}
 
 
 def bearer() -> str:
@@ -50,12 +50,17 @@ def bearer() -> str:
 
 
 def actor() -> dict | None:
-    """Who is calling, or None. Cached on g for the request."""
+    """Who is calling, or None: {"name", "role", "via": "token" | "session"}. Cached on g for the request."""
     if "actor" not in g:
         token = bearer()
         g.actor = None
         if token:
-            g.actor = _session(token) if token.count(".") == 2 else tokens.lookup(get_db(), token)
+            if token.count(".") == 2:
+                g.actor = _session(token)
+            else:
+                g.actor = tokens.lookup(get_db(), token)
+                if g.actor:
+                    g.actor["via"] = "token"
     return g.actor
 
 

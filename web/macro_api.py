@@ -5,7 +5,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from kb import articles
 from macros import library, render
-from web.auth import require
+from web.auth import actor, require
 from web.db import cfg, get_db
 from web.payload import json_object, records
 
@@ -68,9 +68,10 @@ def render_macro(macro_id: int):
     ticket = data.get("ticket") or {}
     if not isinstance(ticket, dict):
         abort(400, description='ticket must be an object {"id", "subject", "requester": {"name"}}')
-    # The agent's display name comes from the helpdesk (ZAF currentUser.name); a session or token name such as
-    # "zendesk:acme:user:42" must never reach a customer, so without one the greeting stays empty.
-    agent_name = data.get("agent_name") or ""
+    # The agent's display name comes from the helpdesk (ZAF currentUser.name). A widget session's name is an
+    # internal id ("zendesk:acme:user:42") that must never reach a customer; an API token's name is a person's.
+    who = actor()
+    agent_name = data.get("agent_name") or (who["name"] if who.get("via") == "token" else "")
     try:
         text = render.render(macro["body"], ticket, str(agent_name), _article(data))
     except render.RenderError as exc:

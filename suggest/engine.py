@@ -1,0 +1,420 @@
+"""An in-process inverted index for one language, updated one document at a time.
+
+Stage 1 scores every document with BM25 (k1 1.2, b 0.75) summed over two fields, title (weight 1.5)
+and body, each with its own document frequencies — as Lucene/tantivy score multi-field queries. Query
+words unknown to the vocabulary are corrected (rapidfuzz, edit distance 1, or 2 for long words) at
+half weight; stop words count half. Stage 2 re-scores the best `RERANK` with two features computed
+only for them: ordered stem bigrams (phrase evidence; idf of a bigram taken as the sum of its
+words' idf, i.e. independence) and BM25 over character 4-grams of the surface words (inflections
+the stemmer misses, compounds, typos). Weights were chosen on the even half of each dev set's
+queries (tools/rank_eval.py --split even) and checked on the odd half.
+
+Postings are append-only `array` buffers read through numpy views; a deleted or replaced document
+is masked (`alive`) and its statistics withdrawn. Everything is rebuilt from SQLite on demand.
+"""
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from suggest import analysis
+
+K1, B = 1.2, 0.75
+TITLE_WEIGHT = 1.5
+BIGRAM_WEIGHT = 0.3
+GRAM_WEIGHT = 0.3
+FUZZY_WEIGHT = 0.5
+RERANK = 50
+COMMON_SHARE = 0.1
+MAX_QUERY_WORDS = 300
+MAX_FIELD_WORDS = 60_000           # tf is kept in 16 bits
+STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
+VISIBILITY = {"public": 0, "internal": 1}
+
+
+class Grow:
+    """A numpy array that grows by doubling; `.v` is the filled part."""
+
+    def __init__(self, dtype, first=None):
+        self.a = np.zeros(256, dtype)
+        self.n = 0
+        if first is not None:
+            self.append(first)
+
+    def append(self, value) -> None:
+        if self.n == len(self.a):
+            self._grow(self.n + 1)
+        self.a[self.n] = value
+        self.n += 1
+
+    def extend(self, values) -> None:
+        m = len(values)
+        if self.n + m > len(self.a):
+            self._grow(self.n + m)
+        self.a[self.n:self.n + m] = values
+        self.n += m
+
+    def _grow(self, need: int) -> None:
+        bigger = np.zeros(max(need, 2 * len(self.a)), self.a.dtype)
+        bigger[: self.n] = self.a[: self.n]
+        self.a = bigger
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.a[: self.n]
+
+
+def _idf(n: float, df):
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def _gather(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For CSR rows: (position of the row in `rows`, offset into the data) of every element."""
+    starts, cnt = ptr[rows], ptr[rows + 1] - ptr[rows]
+    owner = np.repeat(np.arange(len(rows)), cnt)
+    offs = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(starts, cnt)
+    return owner, offs
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each value in sorted_keys and whether it is there."""
+    idx = np.searchsorted(sorted_keys, values)
+    hit = idx < len(sorted_keys)
+    hit[hit] = sorted_keys[idx[hit]] == values[hit]
+    return idx, hit
+
+
+class Index:
+    def __init__(self, language: str):
+        self.language = language
+        self.stop = analysis.stop_stems(language)
+        # vocabulary of stems and their postings (doc, tf in title, tf in body)
+        self.tid: dict[str, int] = {}
+        self.vocab: list[str] = []
+        self.by_len: dict[int, list[str]] = {}
+        self.p_doc: list[array] = []
+        self.p_tt: list[array] = []
+        self.p_tb: list[array] = []
+        # surface words, their 4-grams (CSR) and which words hold a gram
+        self.wid: dict[str, int] = {}
+        self.w_df = Grow(np.int32)
+        self.w_ngrams: list[int] = []
+        self.w_ptr, self.w_gid, self.w_gcnt = Grow(np.int64, 0), Grow(np.int32), Grow(np.float32)
+        self.gid: dict[str, int] = {}
+        self.g_words: list[array] = []
+        # documents
+        self.doc_of: dict[int, int] = {}
+        self.item, self.alive = Grow(np.int64), Grow(np.bool_)
+        self.state, self.vis = Grow(np.int8), Grow(np.int8)
+        self.len_t, self.len_b, self.glen = Grow(np.float32), Grow(np.float32), Grow(np.float32)
+        self.seq_ptr, self.seq = Grow(np.int64, 0), Grow(np.int32)
+        self.s_ptr, self.s_wid, self.s_tf = Grow(np.int64, 0), Grow(np.int32), Grow(np.float32)
+        self.n_alive, self.sum_t, self.sum_b, self.sum_g = 0, 0.0, 0.0, 0.0
+        self.dead = 0
+        self.version = 0
+        self.norm = (1.0, 1.0)          # average lengths the cached weights were computed with
+        self._weights: dict[int, tuple] = {}
+        self._fixes: dict[str, tuple] = {}
+        self._gdf: dict[int, float] = {}
+        self._masks: dict[tuple, tuple] = {}
+        self._gmap = np.zeros(0, np.int32)     # gram id → position among the query's grams, else -1
+        self._tmap = np.zeros(0, np.int32)     # term id → position among the query's first words, else -1
+
+    # ---- building ---------------------------------------------------------------------------
+    def _term(self, s: str) -> int:
+        t = self.tid.get(s)
+        if t is None:
+            t = self.tid[s] = len(self.vocab)
+            self.vocab.append(s)
+            self.by_len.setdefault(len(s), []).append(s)
+            self.p_doc.append(array("i"))
+            self.p_tt.append(array("H"))
+            self.p_tb.append(array("H"))
+        return t
+
+    def _word(self, w: str) -> int:
+        i = self.wid.get(w)
+        if i is None:
+            i = self.wid[w] = len(self.wid)
+            self.w_df.append(0)
+            self.w_ngrams.append(len(analysis.grams(w)))
+            for g, n in Counter(analysis.grams(w)).items():
+                gi = self.gid.get(g)
+                if gi is None:
+                    gi = self.gid[g] = len(self.g_words)
+                    self.g_words.append(array("i"))
+                self.g_words[gi].append(i)
+                self.w_gid.append(gi)
+                self.w_gcnt.append(n)
+            self.w_ptr.append(self.w_gid.n)
+        return i
+
+    def add(self, item: int, title: str, body: str, state: str = "validated", visibility: str = "public") -> None:
+        if item in self.doc_of:
+            self.remove(item)
+        lang, stem = self.language, analysis.stem
+        tw, bw = analysis.words(title)[:MAX_FIELD_WORDS], analysis.words(body)[:MAX_FIELD_WORDS]
+        ts, bs = [stem(lang, w) for w in tw], [stem(lang, w) for w in bw]
+        d = self.item.n
+        ct, cb = Counter(ts), Counter(bs)
+        tid, p_doc, p_tt, p_tb = self.tid, self.p_doc, self.p_tt, self.p_tb
+        for s in ct.keys() | cb.keys():
+            t = tid.get(s)
+            if t is None:
+                t = self._term(s)
+            p_doc[t].append(d)
+            p_tt[t].append(ct.get(s, 0))
+            p_tb[t].append(cb.get(s, 0))
+        self.seq.extend([tid[s] for s in ts] + [-1] + [tid[s] for s in bs])
+        self.seq_ptr.append(self.seq.n)
+        surf = Counter(map(analysis.surface, tw + bw))
+        wid, word = self.wid, self._word
+        wids = [wid.get(w) if w in wid else word(w) for w in surf]
+        self.w_df.a[wids] += 1
+        self.s_wid.extend(wids)
+        counts = list(surf.values())
+        self.s_tf.extend(counts)
+        self.s_ptr.append(self.s_wid.n)
+        ngrams = self.w_ngrams
+        glen = float(sum(n * ngrams[i] for i, n in zip(wids, counts)))
+        self.doc_of[item] = d
+        self.item.append(item)
+        self.alive.append(True)
+        self.state.append(STATES.get(state, 3))
+        self.vis.append(VISIBILITY.get(visibility, 1))
+        self.len_t.append(len(ts))
+        self.len_b.append(len(bs))
+        self.glen.append(glen)
+        self.n_alive += 1
+        self.sum_t, self.sum_b, self.sum_g = self.sum_t + len(ts), self.sum_b + len(bs), self.sum_g + glen
+        self.version += 1
+
+    def remove(self, item: int) -> None:
+        d = self.doc_of.pop(item, None)
+        if d is None:
+            return
+        self.alive.a[d] = False
+        self.w_df.a[self.s_wid.v[self.s_ptr.a[d]:self.s_ptr.a[d + 1]]] -= 1
+        self.n_alive -= 1
+        self.sum_t -= self.len_t.a[d]
+        self.sum_b -= self.len_b.a[d]
+        self.sum_g -= self.glen.a[d]
+        self.dead += 1
+        self.version += 1
+
+    @property
+    def size(self) -> int:
+        return self.n_alive
+
+    # ---- searching --------------------------------------------------------------------------
+    def _avg(self) -> tuple[float, float]:
+        n = max(self.n_alive, 1)
+        cur = (max(self.sum_t / n, 1e-3), max(self.sum_b / n, 1e-3))
+        if any(abs(c - o) > 0.1 * o for c, o in zip(cur, self.norm)):
+            self.norm = cur            # lengths drifted: weights are recomputed lazily
+            self._weights.clear()
+        return self.norm
+
+    def _postings(self, t: int) -> tuple:
+        """(docs, title tf weight, body tf weight, df title, df body, df any) of a term, live documents only
+        counted; tf weights are BM25's saturation with length norms. Cached until the term or a doc changes."""
+        n = len(self.p_doc[t])
+        hit = self._weights.get(t)
+        if hit is not None and hit[0] == (n, self.dead):
+            return hit[1]
+        avg_t, avg_b = self._avg()
+        docs = np.frombuffer(self.p_doc[t], dtype=np.int32).copy()
+        live = self.alive.v[docs]
+        out = [docs]
+        dfs = []
+        for tf_buf, lens, avg in ((self.p_tt[t], self.len_t.v, avg_t), (self.p_tb[t], self.len_b.v, avg_b)):
+            tf = np.frombuffer(tf_buf, dtype=np.uint16).astype(np.float32)
+            dfs.append(float(np.count_nonzero(live & (tf > 0))))
+            tf = tf / (1 - B + B * lens[docs] / avg)
+            out.append((tf * (K1 + 1) / (tf + K1)).astype(np.float32))
+        value = (*out, *dfs, float(np.count_nonzero(live)), float(out[1].max(initial=0)), float(out[2].max(initial=0)))
+        if len(self._weights) > 20_000:
+            self._weights.clear()
+        self._weights[t] = ((n, self.dead), value)
+        return value
+
+    def correct(self, s: str) -> str | None:
+        """The nearest indexed stem within a small edit distance (ties: the commoner one)."""
+        if len(s) < 4 or s.isdigit():
+            return None
+        hit = self._fixes.get(s)
+        if hit is not None and hit[0] == len(self.vocab):
+            return hit[1]
+        limit = 1 if len(s) <= 7 else 2
+        best = None
+        for n in range(len(s) - limit, len(s) + limit + 1):
+            for cand, dist, _ in process.extract(s, self.by_len.get(n, ()), scorer=Levenshtein.distance,
+                                                 score_cutoff=limit, limit=5):
+                key = (dist, -len(self.p_doc[self.tid[cand]]))
+                if best is None or key < best[0]:
+                    best = (key, cand)
+        fix = best[1] if best else None
+        if len(self._fixes) > 50_000:
+            self._fixes.clear()
+        self._fixes[s] = (len(self.vocab), fix)
+        return fix
+
+    def eligible(self, audience: str) -> np.ndarray:
+        key = (audience,)
+        hit = self._masks.get(key)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        mask = self.alive.v & (self.state.v < STATES["archived"])
+        if audience != "agent":
+            mask &= self.vis.v == VISIBILITY["public"]
+        self._masks[key] = (self.version, mask)
+        return mask
+
+    def query_terms(self, text: str) -> tuple[dict[int, float], list[int], list[str]]:
+        """(term id → weight, stem ids in order with -1 for unknown, folded surface words)."""
+        ws = analysis.words(text)[:MAX_QUERY_WORDS]
+        weights: dict[int, float] = {}
+        seq: list[int] = []
+        for w in ws:
+            s = analysis.stem(self.language, w)
+            weight = analysis.STOP_WEIGHT if s in self.stop else 1.0
+            if s not in self.tid and s not in self.stop:
+                s, weight = self.correct(s), FUZZY_WEIGHT
+            t = self.tid.get(s, -1) if s else -1
+            seq.append(t)
+            if t >= 0:
+                weights[t] = max(weights.get(t, 0.0), weight)
+        return weights, seq, [analysis.surface(w) for w in ws]
+
+    def search(self, text: str, audience: str = "agent", k: int = 50,
+               exclude: set[int] | frozenset = frozenset()) -> list[tuple[int, float]]:
+        """(item id, score) of the best k eligible documents, best first."""
+        if not self.n_alive:
+            return []
+        weights, seq, surf = self.query_terms(text)
+        if not weights:
+            return []
+        n = float(self.n_alive)
+        parts = []
+        for t, qw in weights.items():
+            docs, wt, wb, df_t, df_b, df_any, max_t, max_b = self._postings(t)
+            a, b = qw * TITLE_WEIGHT * _idf(n, df_t), qw * _idf(n, df_b)
+            parts.append((df_any > COMMON_SHARE * n, docs, a, wt, b, wb, a * max_t + b * max_b))
+        mask = self.eligible(audience)
+        if exclude:
+            mask = mask.copy()
+            mask[[self.doc_of[i] for i in exclude if i in self.doc_of]] = False
+        # MaxScore: terms in more than COMMON_SHARE of the documents cost most and add least. Score the others
+        # first; if even the most the common terms can add (`bound`) cannot lift a document that has none of the
+        # others into the top RERANK, only documents within `bound` of that cut are completed with them.
+        rare = [p for p in parts if not p[0]]
+        common = [p for p in parts if p[0]]
+        bound = sum(p[6] for p in common)
+        scores = self._accumulate(rare or parts, mask)
+        cand = np.flatnonzero(scores > 0)
+        if common and rare and len(cand) > RERANK:
+            cut = np.partition(scores[cand], -RERANK)[-RERANK]
+            if bound < cut:
+                cand = cand[scores[cand] > cut - bound]
+                first = scores[cand]
+                for _, docs, a, wt, b, wb, _ in common:
+                    pos = np.minimum(np.searchsorted(docs, cand), len(docs) - 1)
+                    hit = docs[pos] == cand
+                    first[hit] += a * wt[pos[hit]] + b * wb[pos[hit]]
+                top = np.argsort(-first, kind="stable")[:RERANK]
+                cand, first = cand[top], first[top]
+            else:
+                scores = self._accumulate(parts, mask)
+                cand = np.flatnonzero(scores > 0)
+                cand, first = self._best(cand, scores)
+        else:
+            if common and rare:
+                scores = self._accumulate(parts, mask)
+                cand = np.flatnonzero(scores > 0)
+            cand, first = self._best(cand, scores)
+        total = first + BIGRAM_WEIGHT * self._bigrams(cand, seq) + GRAM_WEIGHT * self._grams(cand, surf)
+        order = np.argsort(-total, kind="stable")[:k]
+        return [(int(self.item.a[cand[i]]), float(total[i])) for i in order]
+
+    def _accumulate(self, parts: list, mask: np.ndarray) -> np.ndarray:
+        scores = np.bincount(np.concatenate([p[1] for p in parts]),
+                             np.concatenate([p[2] * p[3] + p[4] * p[5] for p in parts]), minlength=self.item.n)
+        scores *= mask
+        return scores
+
+    @staticmethod
+    def _best(cand: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(cand) > RERANK:
+            cand = cand[np.argpartition(scores[cand], -RERANK)[-RERANK:]]
+        return cand, scores[cand]
+
+    def _bigrams(self, cand: np.ndarray, qseq: list[int]) -> np.ndarray:
+        pairs = sorted({(a, b) for a, b in zip(qseq, qseq[1:]) if a >= 0 and b >= 0})
+        if not pairs or not len(cand):
+            return np.zeros(len(cand))
+        firsts = sorted({a for a, _ in pairs})
+        if len(self._tmap) < len(self.vocab):
+            self._tmap = np.full(2 * len(self.vocab), -1, np.int32)
+        self._tmap[firsts] = np.arange(len(firsts), dtype=np.int32)
+        try:
+            owner, offs = _gather(self.seq_ptr.v, cand)
+            s = self.seq.a[offs]
+            first = np.flatnonzero(self._tmap[s[:-1]] >= 0)     # -1 separators map to the last entry: -1
+        finally:
+            self._tmap[firsts] = -1
+        first = first[owner[first] == owner[first + 1]]
+        keys = np.array([(a << 32) | b for a, b in pairs], dtype=np.int64)
+        codes = (s[first].astype(np.int64) << 32) | s[first + 1]
+        idx, hit = _lookup(keys, codes)
+        hit &= s[first + 1] >= 0
+        nk = len(keys)
+        tf = np.bincount(owner[first[hit]] * nk + idx[hit], minlength=len(cand) * nk).reshape(len(cand), nk)
+        tf = tf.astype(np.float64)
+        n = max(self.n_alive, 1)
+        lens = self.len_t.a[cand] + self.len_b.a[cand]
+        tf /= (1 - B + B * lens / max((self.sum_t + self.sum_b) / n, 1e-3))[:, None]
+        idf = np.array([_idf(n, self._postings(a)[5]) + _idf(n, self._postings(b)[5]) for a, b in pairs])
+        return (tf * (K1 + 1) / (tf + K1)) @ idf
+
+    def _gram_df(self, g: int) -> float:
+        hit = self._gdf.get(g)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        df = float(min(self.w_df.a[np.frombuffer(self.g_words[g], dtype=np.int32)].sum(), self.n_alive))
+        if len(self._gdf) > 100_000:
+            self._gdf.clear()
+        self._gdf[g] = (self.version, df)
+        return df
+
+    def _grams(self, cand: np.ndarray, surf: list[str]) -> np.ndarray:
+        qg = sorted({self.gid[g] for w in set(surf) for g in analysis.grams(w) if g in self.gid})
+        if not qg or not len(cand):
+            return np.zeros(len(cand))
+        if len(self._gmap) < len(self.g_words):
+            self._gmap = np.full(2 * len(self.g_words), -1, np.int32)
+        self._gmap[qg] = np.arange(len(qg), dtype=np.int32)
+        try:
+            owner, offs = _gather(self.s_ptr.v, cand)
+            wids, wtf = self.s_wid.a[offs], self.s_tf.a[offs]
+            w_owner, goffs = _gather(self.w_ptr.v, wids)
+            idx = self._gmap[self.w_gid.a[goffs]]
+        finally:
+            self._gmap[qg] = -1
+        hit = idx >= 0
+        vals = wtf[w_owner[hit]] * self.w_gcnt.a[goffs[hit]]
+        nq = len(qg)
+        tf = np.bincount(owner[w_owner[hit]] * nq + idx[hit], vals, minlength=len(cand) * nq).reshape(len(cand), nq)
+        n = max(self.n_alive, 1)
+        tf /= (1 - B + B * self.glen.a[cand] / max(self.sum_g / n, 1e-3))[:, None]
+        idf = _idf(n, np.array([self._gram_df(g) for g in qg]))
+        return (tf * (K1 + 1) / (tf + K1)) @ idf
+
+
+def stats(ix: Index) -> dict:
+    return {"language": ix.language, "documents": ix.n_alive, "terms": len(ix.vocab), "dead": ix.dead,
+            "postings": int(sum(len(p) for p in ix.p_doc)), "log2_docs": round(math.log2(max(ix.n_alive, 1)), 1)}
