@@ -84,21 +84,46 @@ def _rows(conn: sqlite3.Connection, sql: str, ids: list[int]) -> dict[int, dict]
     return {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
 
 
-def snippet(text: str, query_words: set[str], language: str, width: int = 220) -> tuple[str, list[str]]:
-    """The passage that shares most (non stop word) stems with the query, and the words in it that matched."""
-    text = text[:SNIPPET_SCAN]
-    stems = {analysis.stem(language, w) for w in query_words} - analysis.stop_stems(language)
-    matching = sorted((w for w in set(analysis.words(text)) if analysis.stem(language, w) in stems), key=len)
-    if not matching:
-        first = SENTENCE_RE.split(text.strip(), maxsplit=1)[0]
-        return _cut(first, width), []
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, reversed(matching))) + r")\b", re.IGNORECASE)
-    best, best_hits = "", []
-    for sentence in SENTENCE_RE.split(text.strip()):
-        hits = pattern.findall(sentence)
-        if not best or len({h.casefold() for h in hits}) > len({h.casefold() for h in best_hits}):
-            best, best_hits = sentence, hits
-    return _cut(best, width), sorted(set(best_hits), key=str.casefold)
+@lru_cache(maxsize=8192)
+def _passages(text: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
+    """An article's sentences with their case-folded words, and all its words; cached by the text itself,
+    so an edited article is simply a new entry."""
+    sentences = tuple((s, frozenset(analysis.TOKEN_RE.findall(s.casefold())))
+                      for s in SENTENCE_RE.split(text[:SNIPPET_SCAN].strip()))
+    return sentences, frozenset().union(*(w for _, w in sentences))
+
+
+def snippet(text: str, stems: frozenset[str], language: str, width: int = 220,
+            memo: dict[str, bool] | None = None) -> tuple[str, list[str]]:
+    """The sentence that shares most query stems (stop words aside), and its words that matched.
+
+    The stemmer sees each distinct word once (`memo` is shared by the articles of one query); the
+    sentences are compared with set operations on cached word sets."""
+    sentences, vocabulary = _passages(text)
+    memo = {} if memo is None else memo
+    wanted = set()
+    for word in vocabulary:
+        hit = memo.get(word)
+        if hit is None:
+            hit = memo[word] = analysis.stem(language, word.replace("ё", "е")) in stems
+        if hit:
+            wanted.add(word)
+    best, best_hits = 0, frozenset()
+    if wanted:
+        for i, (_, words) in enumerate(sentences):
+            found = words & wanted
+            if len(found) > len(best_hits):
+                best, best_hits = i, found
+                if len(found) == len(wanted):
+                    break
+    sentence = sentences[best][0]
+    surface = sorted({w for w in analysis.TOKEN_RE.findall(sentence) if w.casefold() in best_hits},
+                     key=str.casefold)
+    return _cut(sentence, width), surface
+
+
+def query_stems(text: str, language: str) -> frozenset[str]:
+    return frozenset(analysis.terms(text, language)) - analysis.stop_stems(language)
 
 
 def _cut(text: str, width: int) -> str:
@@ -146,12 +171,14 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
     chosen = candidates[: q.limit]
     texts = _rows(conn, "SELECT id, issue, body, resolution FROM articles WHERE id IN ({ids})",
                   [c["id"] for c in chosen])
-    query_words = set(analysis.words(q.text))
+    stems = {lang: query_stems(q.text, lang) for lang in _languages(q)}
+    memos: dict[str, dict[str, bool]] = {}
     out = []
     for c in chosen:
         t = texts.get(c["id"], {})
         text, matched = snippet("\n".join(filter(None, (t.get("issue"), t.get("body"), t.get("resolution")))),
-                                query_words, c["language"])
+                                stems.get(c["language"]) or query_stems(q.text, c["language"]), c["language"],
+                                memo=memos.setdefault(c["language"], {}))
         out.append({"id": c["id"], "external_id": c["external_id"], "title": c["title"], "score": c["score"],
                     "snippet": text, "matched": matched, "language": c["language"], "fallback": c["fallback"],
                     "state": c["state"], "visibility": c["visibility"],
