@@ -17,10 +17,13 @@ def _db():
 @click.command("init-db")
 def init_db() -> None:
     """Create or migrate the database at KS_DATABASE."""
+    from store.db import applied
+
     db = _db()
-    ran = migrate(db)
-    click.echo(f"database {current_app.config['KS']['database']}: "
-               + (f"applied {', '.join(ran)}" if ran else "up to date"))
+    migrate(db)  # the app factory has usually applied them already; this reports where the schema stands
+    done = applied(db)
+    click.echo(f"database {current_app.config['KS']['database']}: schema at {done[-1]} "
+               f"({len(done)} migrations applied)")
 
 
 @click.command("create-token")

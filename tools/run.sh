@@ -25,8 +25,9 @@ cat <<MSG
   Admin API token:                  $KS_ADMIN_TOKEN
   Webhook signing secret:           $KS_ZENDESK_WEBHOOK_SECRET
 
-  Next, in another terminal:
-    .venv/bin/flask --app app simulate-ticket "My parcel arrived damaged" "The mug is broken, can I get a refund?"
+  Next, in another terminal (this sends a signed Zendesk webhook for a new ticket):
+    KS_ZENDESK_WEBHOOK_SECRET=$KS_ZENDESK_WEBHOOK_SECRET .venv/bin/flask --app app simulate-ticket \\
+      --url http://127.0.0.1:$PORT "My parcel arrived damaged" "The mug is broken, can I get a refund?"
   then open the printed /demo/tickets/<id> link. Reports and admin pages (sign in with the token):
     http://127.0.0.1:$PORT/reports    http://127.0.0.1:$PORT/admin
   or the API:
