@@ -4,6 +4,7 @@ Each step takes a sqlite3 connection inside an open transaction and runs plain D
 """
 from __future__ import annotations
 
+import secrets
 import sqlite3
 
 
@@ -173,8 +174,16 @@ def search_log(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO search_log (kind, item_id) VALUES ('all', 0)")
 
 
+def instance_secret(conn: sqlite3.Connection) -> None:
+    """A random secret per installation, shared by every process through the database: it signs agent
+    and page sessions when server.session_secret is not configured (never derived from guessable values)."""
+    conn.execute("CREATE TABLE instance (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO instance (key, value) VALUES ('session_secret', ?)", (secrets.token_hex(32),))
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
     ("search_log", search_log),
+    ("instance_secret", instance_secret),
 ]

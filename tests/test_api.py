@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from access import tokens
 from kb import mapping
@@ -162,3 +163,24 @@ def test_only_admin_tokens_record_events_for_another_agent(client, admin, db):
     assert client.post("/api/tickets/zendesk/5/events", json={"kind": "searched", "query": "vpn", "agent": "bob"},
                        headers=admin).status_code == 201
     assert [r[0] for r in db.execute("SELECT agent FROM events ORDER BY id")] == ["ann", "bob"]
+
+
+def test_sessions_are_signed_with_the_installation_secret_when_none_is_configured(tmp_path):
+    import jwt
+
+    from app import create_app
+    from web.auth import SESSION_AUDIENCE
+
+    app = create_app({"database": str(tmp_path / "s.db"), "admin_token": "adm", "server": {"session_secret": ""}})
+    client = app.test_client()
+    client.post("/api/articles/import", headers={"Authorization": "Bearer adm"}, json={"articles": ARTICLES})
+    page = client.get("/widget?ticket=1", headers={"Authorization": "Bearer adm"})
+    assert page.status_code == 200
+    boot = re.search(r'<script type="application/json" id="ks-boot">(.*?)</script>', page.get_data(as_text=True))
+    session = json.loads(boot.group(1))["session"]
+    ok = client.post("/api/suggest", json={"subject": "refund"}, headers={"Authorization": f"Bearer {session}"})
+    assert ok.status_code == 200
+    # A session forged with a guessable key (the database path) is refused.
+    forged = jwt.encode({"sub": "mallory", "role": "admin", "ticket": None, "aud": SESSION_AUDIENCE,
+                         "exp": 4102444800}, str(tmp_path / "s.db").ljust(32, "x"), algorithm="HS256")
+    assert client.get("/api/reports/reuse", headers={"Authorization": f"Bearer {forged}"}).status_code == 401

@@ -40,3 +40,14 @@ def test_init_db_from_two_processes_at_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     db = connect(tmp_path / "race.db")
     assert len(applied(db)) == len(MIGRATIONS)
+
+
+def test_each_installation_gets_its_own_random_session_secret(tmp_path):
+    secrets = set()
+    for name in ("one.db", "two.db"):
+        db = connect(tmp_path / name)
+        migrate(db)
+        (value,) = db.execute("SELECT value FROM instance WHERE key = 'session_secret'").fetchone()
+        assert len(value) == 64
+        secrets.add(value)
+    assert len(secrets) == 2

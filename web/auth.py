@@ -5,7 +5,6 @@ agent's name and the ticket they were opened for.
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from functools import wraps
 
@@ -16,14 +15,19 @@ from access import tokens
 from web.db import cfg, get_db
 
 SESSION_AUDIENCE = "knowledge-sidecar-widget"
+_INSTANCE_SECRETS: dict[str, str] = {}
 
 
 def session_secret(config: dict) -> str:
-    secret = config["server"]["session_secret"]
-    if secret:
-        return secret
-    # Stable per database when not configured, so every worker process agrees without setup.
-    return hashlib.sha256(("ks-session:" + config["database"] + config["admin_token"]).encode()).hexdigest()
+    """server.session_secret when set, else this installation's random secret (created by a migration and
+    shared by every process through the database)."""
+    if config["server"]["session_secret"]:
+        return config["server"]["session_secret"]
+    path = config["database"]
+    if path not in _INSTANCE_SECRETS:
+        row = get_db().execute("SELECT value FROM instance WHERE key = 'session_secret'").fetchone()
+        _INSTANCE_SECRETS[path] = row[0]
+    return _INSTANCE_SECRETS[path]
 
 
 def issue_session(config: dict, agent: str, ticket: str | None, role: str = "agent") -> str:
