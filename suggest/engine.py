@@ -23,6 +23,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from suggest import analysis
+from suggest.arrays import Grow, gather, idf_of, lookup
 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.5
@@ -35,58 +36,6 @@ MAX_QUERY_WORDS = 300
 MAX_FIELD_WORDS = 60_000           # tf is kept in 16 bits
 STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
 VISIBILITY = {"public": 0, "internal": 1}
-
-
-class Grow:
-    """A numpy array that grows by doubling; `.v` is the filled part."""
-
-    def __init__(self, dtype, first=None):
-        self.a = np.zeros(256, dtype)
-        self.n = 0
-        if first is not None:
-            self.append(first)
-
-    def append(self, value) -> None:
-        if self.n == len(self.a):
-            self._grow(self.n + 1)
-        self.a[self.n] = value
-        self.n += 1
-
-    def extend(self, values) -> None:
-        m = len(values)
-        if self.n + m > len(self.a):
-            self._grow(self.n + m)
-        self.a[self.n:self.n + m] = values
-        self.n += m
-
-    def _grow(self, need: int) -> None:
-        bigger = np.zeros(max(need, 2 * len(self.a)), self.a.dtype)
-        bigger[: self.n] = self.a[: self.n]
-        self.a = bigger
-
-    @property
-    def v(self) -> np.ndarray:
-        return self.a[: self.n]
-
-
-def _idf(n: float, df):
-    return np.log1p((n - df + 0.5) / (df + 0.5))
-
-
-def _gather(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For CSR rows: (position of the row in `rows`, offset into the data) of every element."""
-    starts, cnt = ptr[rows], ptr[rows + 1] - ptr[rows]
-    owner = np.repeat(np.arange(len(rows)), cnt)
-    offs = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(starts, cnt)
-    return owner, offs
-
-
-def _lookup(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each value in sorted_keys and whether it is there."""
-    idx = np.searchsorted(sorted_keys, values)
-    hit = idx < len(sorted_keys)
-    hit[hit] = sorted_keys[idx[hit]] == values[hit]
-    return idx, hit
 
 
 class Index:
@@ -291,6 +240,21 @@ class Index:
                 weights[t] = max(weights.get(t, 0.0), weight)
         return weights, seq, [analysis.surface(w) for w in ws]
 
+    def coverage(self, text: str, items: list[int]) -> list[float]:
+        """For each item, the idf-weighted share of the query's content words (stop words aside) it holds."""
+        weights, _, _ = self.query_terms(text)
+        terms = [t for t in weights if self.vocab[t] not in self.stop]
+        docs = np.array([self.doc_of.get(i, -1) for i in items], dtype=np.int32)
+        n = float(max(self.n_alive, 1))
+        held, whole = np.zeros(len(items)), 0.0
+        for t in terms:
+            posting = self._postings(t)
+            idf = float(idf_of(n, posting[5])) * weights[t]
+            pos = np.minimum(np.searchsorted(posting[0], docs), max(len(posting[0]) - 1, 0))
+            held += idf * (posting[0][pos] == docs)
+            whole += idf
+        return list(held / whole) if whole > 0 else [0.0] * len(items)
+
     def search(self, text: str, audience: str = "agent", k: int = 50,
                exclude: set[int] | frozenset = frozenset()) -> list[tuple[int, float]]:
         """(item id, score) of the best k eligible documents, best first."""
@@ -303,7 +267,7 @@ class Index:
         parts = []
         for t, qw in weights.items():
             docs, wt, wb, df_t, df_b, df_any, max_t, max_b = self._postings(t)
-            a, b = qw * TITLE_WEIGHT * _idf(n, df_t), qw * _idf(n, df_b)
+            a, b = qw * TITLE_WEIGHT * idf_of(n, df_t), qw * idf_of(n, df_b)
             parts.append((df_any > COMMON_SHARE * n, docs, a, wt, b, wb, a * max_t + b * max_b))
         mask = self.eligible(audience)
         if exclude:
@@ -362,7 +326,7 @@ class Index:
             self._tmap = np.full(2 * len(self.vocab), -1, np.int32)
         self._tmap[firsts] = np.arange(len(firsts), dtype=np.int32)
         try:
-            owner, offs = _gather(self.seq_ptr.v, cand)
+            owner, offs = gather(self.seq_ptr.v, cand)
             s = self.seq.a[offs]
             first = np.flatnonzero(self._tmap[s[:-1]] >= 0)     # -1 separators map to the last entry: -1
         finally:
@@ -370,7 +334,7 @@ class Index:
         first = first[owner[first] == owner[first + 1]]
         keys = np.array([(a << 32) | b for a, b in pairs], dtype=np.int64)
         codes = (s[first].astype(np.int64) << 32) | s[first + 1]
-        idx, hit = _lookup(keys, codes)
+        idx, hit = lookup(keys, codes)
         hit &= s[first + 1] >= 0
         nk = len(keys)
         tf = np.bincount(owner[first[hit]] * nk + idx[hit], minlength=len(cand) * nk).reshape(len(cand), nk)
@@ -378,7 +342,7 @@ class Index:
         n = max(self.n_alive, 1)
         lens = self.len_t.a[cand] + self.len_b.a[cand]
         tf /= (1 - B + B * lens / max((self.sum_t + self.sum_b) / n, 1e-3))[:, None]
-        idf = np.array([_idf(n, self._postings(a)[5]) + _idf(n, self._postings(b)[5]) for a, b in pairs])
+        idf = np.array([idf_of(n, self._postings(a)[5]) + idf_of(n, self._postings(b)[5]) for a, b in pairs])
         return (tf * (K1 + 1) / (tf + K1)) @ idf
 
     def _gram_df(self, g: int) -> float:
@@ -399,9 +363,9 @@ class Index:
             self._gmap = np.full(2 * len(self.g_words), -1, np.int32)
         self._gmap[qg] = np.arange(len(qg), dtype=np.int32)
         try:
-            owner, offs = _gather(self.s_ptr.v, cand)
+            owner, offs = gather(self.s_ptr.v, cand)
             wids, wtf = self.s_wid.a[offs], self.s_tf.a[offs]
-            w_owner, goffs = _gather(self.w_ptr.v, wids)
+            w_owner, goffs = gather(self.w_ptr.v, wids)
             idx = self._gmap[self.w_gid.a[goffs]]
         finally:
             self._gmap[qg] = -1
@@ -411,7 +375,7 @@ class Index:
         tf = np.bincount(owner[w_owner[hit]] * nq + idx[hit], vals, minlength=len(cand) * nq).reshape(len(cand), nq)
         n = max(self.n_alive, 1)
         tf /= (1 - B + B * self.glen.a[cand] / max(self.sum_g / n, 1e-3))[:, None]
-        idf = _idf(n, np.array([self._gram_df(g) for g in qg]))
+        idf = idf_of(n, np.array([self._gram_df(g) for g in qg]))
         return (tf * (K1 + 1) / (tf + K1)) @ idf
 
 

@@ -6,6 +6,10 @@ worker, the CLI) holds in-memory `engine.Index`es, one per kind and language, an
 reads the log past the last sequence it applied: one indexed `max(seq)` lookup when nothing changed,
 otherwise it re-reads only the changed rows. `rebuild` logs a marker that makes every process reload
 everything from the articles and macros tables; so does a log trimmed past a process's position.
+
+Use is indexed too (kind "reuse"): each reused article gets a profile, the text of the tickets it was
+reused on (the latest `PROFILE_TICKETS`), evidence for the article's taxonomy node (suggest/infer.py). A
+`reused` event logs its article; a later change of a ticket's text logs the articles reused on it.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from suggest.engine import Index
+from suggest.language import resolve
 
 KEEP_LOG = 100_000
 MAX_DATABASES = 8
@@ -25,6 +30,12 @@ _LOCK = threading.RLock()
 ARTICLE_BODY = ("issue", "environment", "body", "resolution", "cause")
 ARTICLE_COLS = "id, title, " + ", ".join(ARTICLE_BODY) + ", language, state, visibility"
 MACRO_COLS = "id, title, body, language, active"
+REUSE_TICKETS = """SELECT e.article_id, t.subject, t.description, t.language, t.locale
+                   FROM events e JOIN tickets t ON t.id = e.ticket_id
+                   WHERE e.kind = 'reused' {where}
+                   GROUP BY e.article_id, t.id ORDER BY e.article_id, max(e.id) DESC"""
+PROFILE_TICKETS = 200               # the latest tickets an article's reuse profile keeps
+TICKET_DEFAULT_LANGUAGE = "en"      # only for a ticket that has neither a language, a locale nor telling words
 TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)   # placeholders are not words
 
 
@@ -51,6 +62,18 @@ def drop_macro(conn: sqlite3.Connection, macro_id: int) -> None:
     _log(conn, "macro", macro_id)
 
 
+def put_reuse(conn: sqlite3.Connection, article_id: int) -> None:
+    """Call inside the transaction that recorded a `reused` event of the article."""
+    _log(conn, "reuse", article_id)
+
+
+def ticket_changed(conn: sqlite3.Connection, ticket_id: int) -> None:
+    """Call inside the transaction that changed a ticket's text: the profiles of the articles reused on it follow."""
+    for (article_id,) in conn.execute("SELECT DISTINCT article_id FROM events WHERE ticket_id = ? AND kind = 'reused'",
+                                      (ticket_id,)).fetchall():
+        _log(conn, "reuse", article_id)
+
+
 def rebuild(conn: sqlite3.Connection) -> int:
     """Make every process reload its index from the tables; returns how many rows that covers."""
     _log(conn, "all", 0)
@@ -61,21 +84,26 @@ def rebuild(conn: sqlite3.Connection) -> int:
 
 
 class Searcher:
-    """One process's view of one database: article and macro indexes per language."""
+    """One process's view of one database: article, macro and reuse-profile indexes per language."""
 
     def __init__(self):
         self.seq = 0
         self.articles: dict[str, Index] = {}
         self.macros: dict[str, Index] = {}
+        self.reuse: dict[str, Index] = {}                 # article id → text of the tickets it was reused on
+        self.reuse_tickets: dict[tuple[str, int], int] = {}   # (language, article id) → tickets in its profile
+
+    def _table(self, kind: str) -> dict[str, Index]:
+        return {"article": self.articles, "macro": self.macros, "reuse": self.reuse}[kind]
 
     def _index(self, kind: str, language: str) -> Index:
-        table = self.articles if kind == "article" else self.macros
+        table = self._table(kind)
         if language not in table:
             table[language] = Index(language)
         return table[language]
 
     def _apply(self, kind: str, row: tuple | None, item_id: int) -> None:
-        for table in (self.articles if kind == "article" else self.macros).values():
+        for table in self._table(kind).values():
             table.remove(item_id)
         if row is None:
             return
@@ -87,7 +115,33 @@ class Searcher:
             if active:
                 self._index(kind, language).add(item_id, title, TEMPLATE_TAG_RE.sub(" ", body))
 
+    def _profile(self, article_id: int, tickets: list[tuple]) -> None:
+        """(Re)index one article's reuse profile: its tickets' text, per ticket language."""
+        for lang, table in self.reuse.items():
+            table.remove(article_id)
+            self.reuse_tickets.pop((lang, article_id), None)
+        by_lang: dict[str, list[str]] = {}
+        for subject, description, language, locale in tickets[:PROFILE_TICKETS]:
+            text = f"{subject}\n{description}".strip()
+            if text:
+                by_lang.setdefault(resolve(language, locale, text, TICKET_DEFAULT_LANGUAGE), []).append(text)
+        for lang, texts in by_lang.items():
+            self._index("reuse", lang).add(article_id, "", "\n".join(texts))
+            self.reuse_tickets[(lang, article_id)] = len(texts)
+
+    def _load_reuse(self, conn: sqlite3.Connection, ids: list[int] | None) -> None:
+        chunks = [None] if ids is None else [ids[i:i + 500] for i in range(0, len(ids), 500)]
+        for chunk in chunks:
+            where = f"AND e.article_id IN ({','.join('?' * len(chunk))})" if chunk else ""
+            found: dict[int, list[tuple]] = {a: [] for a in chunk or ()}
+            for article_id, *ticket in conn.execute(REUSE_TICKETS.format(where=where), chunk or ()):
+                found.setdefault(article_id, []).append(ticket)
+            for article_id, tickets in found.items():
+                self._profile(article_id, tickets)
+
     def _load(self, conn: sqlite3.Connection, kind: str, ids: list[int] | None) -> None:
+        if kind == "reuse":
+            return self._load_reuse(conn, ids)
         table, cols = ("articles", ARTICLE_COLS) if kind == "article" else ("macros", MACRO_COLS)
         if ids is None:
             for row in conn.execute(f"SELECT {cols} FROM {table} ORDER BY id"):
@@ -111,18 +165,18 @@ class Searcher:
         full = (top < self.seq or not rows or rows[0][0] != self.seq + 1 or any(r[1] == "all" for r in rows)
                 or self._dead_share() > 0.3)
         if full:
-            self.articles, self.macros = {}, {}
-            self._load(conn, "article", None)
-            self._load(conn, "macro", None)
+            self.articles, self.macros, self.reuse, self.reuse_tickets = {}, {}, {}, {}
+            for kind in ("article", "macro", "reuse"):
+                self._load(conn, kind, None)
         else:
-            for kind in ("article", "macro"):
+            for kind in ("article", "macro", "reuse"):
                 ids = list(dict.fromkeys(r[2] for r in rows if r[1] == kind))
                 if ids:
                     self._load(conn, kind, ids)
         self.seq = top
 
     def _dead_share(self) -> float:
-        ixs = [*self.articles.values(), *self.macros.values()]
+        ixs = [*self.articles.values(), *self.macros.values(), *self.reuse.values()]
         dead, total = sum(i.dead for i in ixs), sum(i.item.n for i in ixs)
         return dead / total if total > 1000 else 0.0
 

@@ -2,7 +2,8 @@
 
 The in-process index (suggest/engine.py) gives text scores per language; the ticket's language is
 searched first and the default language as a marked fallback. The pool is then re-weighted by
-signals beyond text: the taxonomy node (an admin rule, else inferred from the pool) and its subtree,
+signals beyond text: the taxonomy node (an admin rule, else inferred from the pool and from similar
+past tickets whose reused article sits on a node, suggest/infer.py) and its subtree,
 the KCS state (validated > not validated > WIP; archived never shown), a bounded reuse prior, and a
 fuzzy title match (rapidfuzz) for short subjects the words alone miss.
 """
@@ -17,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from suggest import analysis, index
-from suggest.infer import infer_node
+from suggest.infer import infer_node, use_votes
 
 POOL = 50
 STATE_WEIGHT = {"validated": 1.0, "not_validated": 0.85, "wip": 0.7}
@@ -157,7 +158,8 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
         taxonomy = {"path": names, "source": "rule", "confidence": 1.0}
     else:
         candidates.sort(key=lambda c: -c["text"])
-        taxonomy = infer_node(candidates)
+        languages = [(lang, FALLBACK_WEIGHT if lang != q.language else 1.0) for lang in _languages(q)]
+        taxonomy = infer_node(candidates, use=use_votes(conn, q.text, languages))
         root = taxonomy.pop("root")
     boost_root = root if taxonomy["confidence"] >= q.min_confidence else ""
     for c in candidates:

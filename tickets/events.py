@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from jobs import outbox
 from kb import articles
 from store import now, write
+from suggest import index
 from tickets.intake import save_ticket
 from tickets.model import Ticket
 
@@ -87,6 +88,7 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
         node = conn.execute("SELECT node_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
         if ev.kind == "reused":
             conn.execute("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = ?", (ev.article_id,))
+            index.put_reuse(conn, ev.article_id)    # the ticket's text becomes evidence for the article's node
         cur = conn.execute(
             "INSERT INTO events (ticket_id, kind, article_id, macro_id, node_id, agent, query, reason, data, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -7,6 +7,7 @@ import sqlite3
 from jobs import outbox
 from kb import mapping
 from store import now, write
+from suggest import index
 from suggest.language import resolve
 from suggest.rank import Query, suggest
 from tickets.model import Ticket
@@ -43,8 +44,10 @@ def save_ticket(conn: sqlite3.Connection, t: Ticket) -> int:
                 locale = COALESCE(excluded.locale, tickets.locale), updated_at = excluded.updated_at""",
                      (t.integration, t.external_id, t.subject, t.description, json.dumps(t.tags),
                       json.dumps(t.fields), t.form_id, t.brand_id, t.locale, stamp, stamp))
-        return conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
-                            (t.integration, t.external_id)).fetchone()[0]
+        ticket_id = conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
+                                 (t.integration, t.external_id)).fetchone()[0]
+        index.ticket_changed(conn, ticket_id)      # reuse evidence follows the ticket's text
+        return ticket_id
 
 
 def load_ticket(conn: sqlite3.Connection, integration: str, external_id: str) -> dict | None:
