@@ -21,6 +21,7 @@ from suggest import analysis, index
 from suggest.infer import infer_node, use_votes
 
 POOL = 50
+MACRO_RELATIVE_FLOOR = 0.5
 STATE_WEIGHT = {"validated": 1.0, "not_validated": 0.85, "wip": 0.7}
 NODE_BOOST = 0.35
 FALLBACK_WEIGHT = 0.8
@@ -203,8 +204,10 @@ def rank_macros(conn: sqlite3.Connection, q: Query, node_root: str) -> list[dict
         r["score"] = text_score * (1 + NODE_BOOST if node_root and _in_subtree(r["node_path"], node_root) else 1)
         out.append(r)
     out.sort(key=lambda r: -r["score"])
+    # A reply template is inserted into the customer's answer: offer only those close to the best match.
+    floor = out[0]["score"] * MACRO_RELATIVE_FLOOR if out else 0.0
     return [{"id": r["id"], "external_id": r["external_id"], "title": r["title"], "score": round(r["score"], 4),
-             "language": r["language"], "body": r["body"]} for r in out[: q.macro_limit]]
+             "language": r["language"], "body": r["body"]} for r in out[: q.macro_limit] if r["score"] >= floor]
 
 
 def suggest(conn: sqlite3.Connection, q: Query) -> dict:

@@ -188,3 +188,17 @@ def test_search_syntax_in_user_input_never_errors(client, admin, text):
     resp = client.post("/api/suggest", headers=admin, json={"subject": text, "description": text})
     assert resp.status_code == 200, resp.get_json()
     assert isinstance(resp.get_json()["articles"], list)
+
+
+def test_macros_far_below_the_best_match_are_not_offered(db):
+    from macros import library
+
+    library.import_macros(db, [
+        {"external_id": "m-refund", "title": "Refund for a damaged parcel confirmed",
+         "body": "Hi, your refund for the damaged parcel is on its way.", "language": "en"},
+        {"external_id": "m-sync", "title": "App not syncing", "body": "Please sign out of the app and back in.",
+         "language": "en"},
+    ], "en")
+    out = suggest(db, Query(subject="Damaged parcel, I want a refund", description="the app says it is shipped",
+                            language="en", macro_limit=3))
+    assert [m["external_id"] for m in out["macros"]] == ["m-refund"]
