@@ -110,6 +110,14 @@ def _check(cfg: dict) -> None:
                               "(http:// only for 127.0.0.1 or localhost)")
     if not cfg["database"]:
         raise ConfigError("database: must not be empty")
+    weight = cfg["suggest"]["semantic_weight"]
+    if not 0.0 <= weight <= 1.0:
+        raise ConfigError(f"suggest.semantic_weight: must be between 0 and 1, got {weight!r}")
+    if cfg["suggest"]["semantic"]:
+        from suggest import semantic
+        if semantic.missing():
+            raise ConfigError(f"suggest.semantic: true needs the optional semantic extra ({semantic.missing()} is "
+                              f"not installed): run {semantic.INSTALL} in the project folder, or set it to false")
 
 
 def load(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from suggest import analysis, index
+from suggest import analysis, index, semantic
 from suggest.infer import infer_node, use_votes
 
 POOL = 50
@@ -43,6 +43,7 @@ class Query:
     audience: str = "agent"              # "agent" sees internal articles; "public" does not
     min_confidence: float = 0.35
     exclude: set[int] = field(default_factory=set)
+    semantic: float = 0.0               # weight of the semantic re-ranking (suggest/semantic.py); 0 = off
 
     @property
     def text(self) -> str:
@@ -154,6 +155,8 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
         c["text"] = text_score / top + TITLE_FUZZ_WEIGHT * fuzz.token_set_ratio(subject, _folded(c["title"])) / 100
         c["fallback"] = fallback
         candidates.append(c)
+    if q.semantic > 0 and semantic.applies(q.language):
+        semantic.rerank(conn, q.text, candidates, q.semantic)
     if q.node_id is not None:
         root, names = node_names(conn, q.node_id)
         taxonomy = {"path": names, "source": "rule", "confidence": 1.0}

@@ -22,7 +22,7 @@ def suggestions(conn: sqlite3.Connection, cfg: dict, *, subject: str, descriptio
     lang = resolve(language, locale, f"{subject}\n{description}", sc["default_language"])
     q = Query(subject=subject, description=description, language=lang, default_language=sc["default_language"],
               node_id=rule["node_id"] if rule else None, limit=limit or sc["limit"], macro_limit=sc["macro_limit"],
-              min_confidence=sc["min_inferred_confidence"])
+              min_confidence=sc["min_inferred_confidence"], semantic=sc["semantic_weight"] if sc["semantic"] else 0.0)
     result = suggest(conn, q)
     if rule:
         result["taxonomy"]["rule_id"] = rule["id"]

@@ -38,6 +38,7 @@ def main() -> int:
     ap.add_argument("--scale", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--bm25", action="store_true", help="also score the bench's plain BM25")
+    ap.add_argument("--semantic", type=float, default=0.0, help="semantic re-ranking weight (needs '.[semantic]')")
     args = ap.parse_args()
     bench = load_bench(args.bench)
     folder = Path(args.dataset) if Path(args.dataset).is_dir() else bench.DATA / args.dataset
@@ -60,7 +61,7 @@ def main() -> int:
         for q in queries:
             t = time.perf_counter()
             out = suggest(conn, Query(subject=q["subject"], description=q["description"], language=q["language"],
-                                      default_language=q["language"]))
+                                      default_language=q["language"], semantic=args.semantic))
             lat.append(time.perf_counter() - t)
             ranked.append([a["external_id"] for a in out["articles"]])
             if q.get("taxonomy"):
