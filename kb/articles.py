@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from kb import taxonomy
+from kb import records, taxonomy
 from store import now, write
 from suggest import index
-from suggest.analysis import LANGUAGES
-from suggest.language import detect
 
 STATES = ("wip", "not_validated", "validated", "archived")
 VISIBILITIES = ("public", "internal")
@@ -25,10 +23,7 @@ def clean(raw, default_language: str) -> dict:
     """Validate one incoming article; returns the row to store (without id) or raises ArticleError."""
     if not isinstance(raw, dict):
         raise ArticleError("each article must be a JSON object")
-    ext = raw.get("external_id")
-    if isinstance(ext, bool) or not isinstance(ext, (str, int)) or str(ext).strip() == "":
-        raise ArticleError("external_id is required (text or number)")
-    row = {"external_id": str(ext).strip()}
+    row = {"external_id": records.external_id(raw, ArticleError)}
     for key in TEXT_FIELDS:
         value = raw.get(key, "")
         if value is None:
@@ -42,12 +37,8 @@ def clean(raw, default_language: str) -> dict:
         raise ArticleError("title is required")
     if not (row["body"] or row["resolution"]):
         raise ArticleError("body (or resolution) is required")
-    lang = raw.get("language")
-    if lang in (None, ""):
-        lang = detect(f"{row['title']} {row['body']}", default_language)
-    if not isinstance(lang, str) or lang.lower().split("-")[0] not in LANGUAGES:
-        raise ArticleError(f"language must be one of {sorted(LANGUAGES)}, got {lang!r}")
-    row["language"] = lang.lower().split("-")[0]
+    row["language"] = records.language(raw.get("language"), f"{row['title']} {row['body']}", default_language,
+                                       ArticleError)
     state = raw.get("state", "validated")
     if state not in STATES:
         raise ArticleError(f"state must be one of {list(STATES)}, got {state!r}")
@@ -56,12 +47,7 @@ def clean(raw, default_language: str) -> dict:
     if vis not in VISIBILITIES:
         raise ArticleError(f"visibility must be one of {list(VISIBILITIES)}, got {vis!r}")
     row["visibility"] = vis
-    path = raw.get("taxonomy", [])
-    if path is None:
-        path = []
-    if not isinstance(path, list) or not all(isinstance(s, str) and s.strip() for s in path):
-        raise ArticleError("taxonomy must be a list of path segments (text)")
-    row["taxonomy"] = path
+    row["taxonomy"] = records.taxonomy_path(raw.get("taxonomy"), ArticleError)
     return row
 
 

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from kb import taxonomy
+from kb import records, taxonomy
 from macros.render import RenderError, check
 from store import now, write
 from suggest import index
-from suggest.analysis import LANGUAGES
-from suggest.language import detect
 
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -33,10 +31,7 @@ def clean(raw, default_language: str) -> dict:
     """Validate one incoming macro (the template must parse); the row to store or MacroError."""
     if not isinstance(raw, dict):
         raise MacroError("each macro must be a JSON object")
-    ext = raw.get("external_id")
-    if isinstance(ext, bool) or not isinstance(ext, (str, int)) or str(ext).strip() == "":
-        raise MacroError("external_id is required (text or number)")
-    row = {"external_id": str(ext).strip()}
+    row = {"external_id": records.external_id(raw, MacroError)}
     for key, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -48,14 +43,9 @@ def clean(raw, default_language: str) -> dict:
         check(row["body"])
     except RenderError as exc:
         raise MacroError(str(exc)) from None
-    lang = raw.get("language") or detect(f"{row['title']} {searchable(row['body'])}", default_language)
-    if not isinstance(lang, str) or lang.lower().split("-")[0] not in LANGUAGES:
-        raise MacroError(f"language must be one of {sorted(LANGUAGES)}, got {lang!r}")
-    row["language"] = lang.lower().split("-")[0]
-    path = raw.get("taxonomy") or []
-    if not isinstance(path, list) or not all(isinstance(s, str) and s.strip() for s in path):
-        raise MacroError("taxonomy must be a list of path segments (text)")
-    row["taxonomy"] = path
+    row["language"] = records.language(raw.get("language"), f"{row['title']} {searchable(row['body'])}",
+                                       default_language, MacroError)
+    row["taxonomy"] = records.taxonomy_path(raw.get("taxonomy"), MacroError)
     active = raw.get("active", True)
     if not isinstance(active, bool):
         raise MacroError("active must be true or false")
