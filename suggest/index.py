@@ -13,15 +13,19 @@ reused on (the latest `PROFILE_TICKETS`), evidence for the article's taxonomy no
 """
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from suggest.engine import Index
 from suggest.language import resolve
 
+log = logging.getLogger(__name__)
 KEEP_LOG = 100_000
 MAX_DATABASES = 8
 _REGISTRY: dict[str, Searcher] = {}
@@ -165,9 +169,12 @@ class Searcher:
         full = (top < self.seq or not rows or rows[0][0] != self.seq + 1 or any(r[1] == "all" for r in rows)
                 or self._dead_share() > 0.3)
         if full:
+            started = time.perf_counter()
             self.articles, self.macros, self.reuse, self.reuse_tickets = {}, {}, {}, {}
             for kind in ("article", "macro", "reuse"):
                 self._load(conn, kind, None)
+            log.info("search index: full load of %d articles in %.1f s (pid %d)",
+                     sum(i.n_alive for i in self.articles.values()), time.perf_counter() - started, os.getpid())
         else:
             for kind in ("article", "macro", "reuse"):
                 ids = list(dict.fromkeys(r[2] for r in rows if r[1] == kind))
@@ -196,6 +203,18 @@ def searcher(conn: sqlite3.Connection) -> Searcher:
             s = _REGISTRY[key] = Searcher()
         s.sync(conn)
         return s
+
+
+def warm(database: str) -> None:
+    """Build this process's index now. gunicorn.conf.py calls it in the master before the workers fork,
+    so each worker starts with the index (copy-on-write) instead of rebuilding it on its first request."""
+    from store import connect
+
+    conn = connect(database).conn
+    try:
+        searcher(conn)
+    finally:
+        conn.close()
 
 
 def catch_up(conn: sqlite3.Connection) -> None:

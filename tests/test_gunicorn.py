@@ -93,3 +93,42 @@ def test_import_on_one_worker_is_searchable_from_the_other(gunicorn):
                                 json.dumps({"subject": f"vpn client version {i} disconnects"}).encode(), auth)
             assert status == 200
             assert f"vpn-{i}" in [a["external_id"] for a in body["articles"]]
+
+
+def test_index_is_built_once_in_the_master_and_shared_by_the_workers(tmp_path):
+    from kb.articles import import_articles
+    from store import connect, migrate
+
+    db = connect(tmp_path / "warm.db")
+    migrate(db)
+    import_articles(db.conn, [{"external_id": f"w{i}", "title": f"Router model {i} keeps rebooting",
+                               "body": f"Update the firmware of router {i}, then reset it.", "language": "en"}
+                              for i in range(300)], "en")
+    db.conn.close()
+    port = free_port()
+    env = dict(os.environ, KS_DATABASE=str(tmp_path / "warm.db"), KS_ADMIN_TOKEN=ADMIN_TOKEN)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call("GET", url + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        for i in range(8):  # enough requests for both workers to answer
+            status, body = call("POST", url + "/api/suggest",
+                                json.dumps({"subject": f"router model {i} keeps rebooting"}).encode(), auth)
+            assert status == 200 and body["articles"][0]["external_id"] == f"w{i}"
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    loads = [line for line in err.splitlines() if "search index: full load" in line]
+    assert len(loads) == 1, err[-3000:]
+    assert "full load of 300 articles" in loads[0] and f"(pid {proc.pid})" in loads[0]
