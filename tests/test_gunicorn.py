@@ -1,6 +1,7 @@
 """Concurrency on the real server: gunicorn with two workers over one SQLite file."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -27,31 +28,41 @@ def call(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return e.code, json.loads(e.read() or b"null")
 
 
+@contextlib.contextmanager
+def serving(database: Path, log: Path):
+    """The real gunicorn with two workers (and the project's gunicorn.conf.py) on `database`; yields its URL.
+    Its stderr goes to `log`, read by the tests once it has stopped."""
+    port = free_port()
+    env = dict(os.environ, KS_DATABASE=str(database), KS_ADMIN_TOKEN=ADMIN_TOKEN,
+               KS_ZENDESK_WEBHOOK_SECRET=TEST_SECRET)
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                                 "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if call("GET", url + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
+            time.sleep(0.1)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture
 def gunicorn(tmp_path):
-    port = free_port()
-    env = dict(os.environ, KS_DATABASE=str(tmp_path / "g.db"), KS_ADMIN_TOKEN=ADMIN_TOKEN,
-               KS_ZENDESK_WEBHOOK_SECRET=TEST_SECRET)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if call("GET", url + "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-        time.sleep(0.1)
-    yield url, tmp_path / "g.db"
-    proc.terminate()
-    proc.wait(10)
+    with serving(tmp_path / "g.db", tmp_path / "gunicorn.log") as (url, _):
+        yield url, tmp_path / "g.db"
 
 
 def test_parallel_deliveries_and_redeliveries_are_each_handled_once(gunicorn):
@@ -105,30 +116,13 @@ def test_index_is_built_once_in_the_master_and_shared_by_the_workers(tmp_path):
                                "body": f"Update the firmware of router {i}, then reset it.", "language": "en"}
                               for i in range(300)], "en")
     db.conn.close()
-    port = free_port()
-    env = dict(os.environ, KS_DATABASE=str(tmp_path / "warm.db"), KS_ADMIN_TOKEN=ADMIN_TOKEN)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if call("GET", url + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+    log = tmp_path / "gunicorn.log"
+    with serving(tmp_path / "warm.db", log) as (url, proc):
         for i in range(8):  # enough requests for both workers to answer
             status, body = call("POST", url + "/api/suggest",
                                 json.dumps({"subject": f"router model {i} keeps rebooting"}).encode(), auth)
             assert status == 200 and body["articles"][0]["external_id"] == f"w{i}"
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=15)
-    loads = [line for line in err.splitlines() if "search index: full load" in line]
-    assert len(loads) == 1, err[-3000:]
+    loads = [line for line in log.read_text().splitlines() if "search index: full load" in line]
+    assert len(loads) == 1, log.read_text()[-3000:]
     assert "full load of 300 articles" in loads[0] and f"(pid {proc.pid})" in loads[0]
