@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from store import now, write
 
-KINDS = ("note", "tags", "set_field", "fetch_fields")
+KINDS = ("note", "link", "tags", "set_field", "fetch_fields")
 
 
 def _at(seconds: float) -> str:

@@ -54,6 +54,13 @@ def note_body(articles: list[dict], taxonomy: list[str]) -> str:
     return "\n".join(lines)
 
 
+def link_body(payload: dict) -> str:
+    """The internal note that links a reused article to the ticket (KCS: the link is the record of reuse)."""
+    who = payload.get("agent") or "An agent"
+    return (f"Knowledge Sidecar: {who} linked the article \"{payload.get('title', '')}\" "
+            f"({payload.get('external_id', '')}) to this ticket as its resolution.")
+
+
 def _note_content(conn: sqlite3.Connection, job: dict) -> tuple[list[dict], list[str]]:
     """The ticket's latest suggestion set when it has articles (fetch_fields may have refined it after the
     note was queued), else what was queued."""
@@ -95,6 +102,9 @@ def perform(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -
             return "nothing to note"
         client.add_internal_note(ticket_id, note_body(articles, taxonomy))
         return f"internal note with {min(len(articles), NOTE_ARTICLES)} article(s)"
+    if kind == "link":
+        client.add_internal_note(ticket_id, link_body(payload))
+        return f"linked article {payload.get('external_id')!r}"
     if kind == "tags":
         client.add_tags(ticket_id, list(payload.get("add") or []))
         return f"tags {payload.get('add')}"

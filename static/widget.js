@@ -139,7 +139,11 @@
 
   function reuse(li, button) {
     button.disabled = true;
-    record({ kind: "reused", article_id: Number(li.dataset.articleId) }).then(function () {
+    macroInput().then(function (input) {
+      var event = { kind: "reused", article_id: Number(li.dataset.articleId) };
+      if (input.agent_name) { event.agent_name = input.agent_name; }   // shown in the link note in Zendesk
+      return record(event);
+    }).then(function () {
       note(li.querySelector(".ks-note"), "Reuse recorded: this article is linked to the ticket.", "ok");
       button.textContent = "Reused";
     }, function (err) {

@@ -120,6 +120,24 @@ def test_taxonomy_field_and_reuse_tag(conn, config, fake_zendesk):
     assert fake_zendesk.tickets[102]["custom_fields"] == [{"id": 360_000_777, "value": "Hardware/Printers"}]
 
 
+def test_reuse_links_the_article_in_an_internal_note(conn, cfg, fake_zendesk):
+    fake_zendesk.add_ticket(103, SUBJECT, DESCRIPTION)
+    result = intake.handle(conn, cfg, Ticket("zendesk", "103", SUBJECT, DESCRIPTION), write_back=False)
+    top = result["articles"][0]
+    ev = events.parse({"kind": "reused", "article_id": top["id"], "agent_name": "Sam Agent"}, "zendesk:acme:user:7")
+    events.record(conn, cfg, "zendesk", "103", ev)
+    assert [j["kind"] for j in _jobs(conn)] == ["link", "tags"]
+
+    assert drain(conn, cfg, zendesk.from_config(cfg))["done"] == 2
+
+    link = fake_zendesk.requests[0]
+    assert link["method"] == "PUT" and link["path"] == "/api/v2/tickets/103.json"
+    comment = link["json"]["ticket"]["comment"]
+    assert comment["public"] is False
+    assert comment["body"].startswith(f'Knowledge Sidecar: Sam Agent linked the article "{top["title"]}"')
+    assert fake_zendesk.requests[1]["json"] == {"tags": ["ks_reused", "ks_suggested"]}
+
+
 def test_not_configured_jobs_wait_then_go_out(conn, config, fake_zendesk):
     unconfigured = _cfg(config, None)
     assert zendesk.from_config(unconfigured) is None

@@ -69,6 +69,11 @@ def parse(body, agent: str, may_act_for_others: bool = False) -> Event:
         raise EventError("a created event needs article_id or an article object")
     if isinstance(body.get("article"), dict):
         ev.data["article"] = body["article"]
+    name = body.get("agent_name")
+    if name is not None:
+        if not isinstance(name, str):
+            raise EventError("agent_name must be text (the agent's display name)")
+        ev.data["agent_name"] = name.strip()[:200]
     return ev
 
 
@@ -95,8 +100,16 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
             (ticket_id, ev.kind, ev.article_id, ev.macro_id, node, ev.agent, ev.query, ev.reason,
              json.dumps(ev.data), now()))
         event_id = cur.lastrowid
-    if ev.kind == "reused" and cfg["zendesk"]["write_back"] in ("tags", "note_and_tags"):
-        outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
+    if ev.kind == "reused":
+        mode = cfg["zendesk"]["write_back"]
+        if mode in ("note", "note_and_tags"):
+            title, external_id = conn.execute("SELECT title, external_id FROM articles WHERE id = ?",
+                                              (ev.article_id,)).fetchone()
+            outbox.enqueue(conn, integration, ticket_external_id, "link",
+                           {"article_id": ev.article_id, "title": title, "external_id": external_id,
+                            "agent": ev.data.get("agent_name") or ""})
+        if mode in ("tags", "note_and_tags"):
+            outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
     return {"id": event_id, "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
             "macro_id": ev.macro_id}
 
