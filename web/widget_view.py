@@ -13,7 +13,6 @@ import sqlite3
 from flask import current_app, render_template
 
 from kb import articles
-from suggest.analysis import stop_words, words
 from tickets import events, intake
 
 STATE_LABELS = {"validated": "Validated", "not_validated": "Not validated", "wip": "Work in progress",
@@ -39,12 +38,6 @@ def highlight(text: str, marked) -> list[tuple[str, bool]]:
     return out
 
 
-def _meaningful(matched, language: str) -> list[str]:
-    """Matched words worth marking: stop words ("the", "is") match everything and mark nothing useful."""
-    stops = stop_words(language)
-    return [w for w in (matched or []) if isinstance(w, str) and any(t not in stops for t in words(w))]
-
-
 def _article_card(conn: sqlite3.Connection, suggested: dict) -> dict | None:
     """A suggested article as stored in the set, refreshed from the knowledge base (title, state, steps)."""
     art = articles.get(conn, suggested["id"])
@@ -53,7 +46,7 @@ def _article_card(conn: sqlite3.Connection, suggested: dict) -> dict | None:
     return {"id": art["id"], "title": art["title"], "state": art["state"],
             "state_label": STATE_LABELS.get(art["state"], art["state"]), "language": art["language"],
             "fallback": bool(suggested.get("fallback")),
-            "segments": highlight(suggested.get("snippet", ""), _meaningful(suggested.get("matched"), art["language"])),
+            "segments": highlight(suggested.get("snippet", ""), suggested.get("matched")),
             "issue": art["issue"], "environment": art["environment"], "resolution": art["resolution"] or art["body"],
             "cause": art["cause"], "taxonomy": art["taxonomy"]}
 
