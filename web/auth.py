@@ -37,7 +37,8 @@ def issue_session(config: dict, agent: str, ticket: str | None, role: str = "age
     return jwt.encode(claims, session_secret(config), algorithm="HS256")
 
 
-def _session(token: str) -> dict | None:
+def decode_session(token: str) -> dict | None:
+    """The claims of a session this server issued ({name, role, ticket, via}), or None."""
     try:
         claims = jwt.decode(token, session_secret(cfg()), algorithms=["HS256"], audience=SESSION_AUDIENCE)
     except jwt.PyJWTError:
@@ -60,7 +61,7 @@ def actor() -> dict | None:
         g.actor = None
         if token:
             if token.count(".") == 2:
-                g.actor = _session(token)
+                g.actor = decode_session(token)
             else:
                 g.actor = tokens.lookup(get_db(), token)
                 if g.actor:

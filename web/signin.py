@@ -13,11 +13,10 @@ import hmac
 from functools import wraps
 from urllib.parse import urlencode
 
-import jwt
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request
 
 from access import tokens
-from web.auth import SESSION_AUDIENCE, actor, issue_session, session_secret
+from web.auth import actor, decode_session, issue_session, session_secret
 from web.db import cfg, get_db
 
 COOKIE = "ks_page_session"
@@ -25,16 +24,11 @@ bp = Blueprint("signin", __name__)
 
 
 def _from_cookie() -> dict | None:
-    value = request.cookies.get(COOKIE, "")
-    if not value:
+    """A page session: one issued at sign-in (not bound to a ticket, unlike the widget's)."""
+    who = decode_session(request.cookies.get(COOKIE, ""))
+    if who is None or who["ticket"] is not None:
         return None
-    try:
-        claims = jwt.decode(value, session_secret(cfg()), algorithms=["HS256"], audience=SESSION_AUDIENCE)
-    except jwt.PyJWTError:
-        return None
-    if claims.get("role") not in tokens.ROLES or claims.get("ticket") is not None:
-        return None
-    return {"name": claims["sub"], "role": claims["role"], "via": "cookie"}
+    return {"name": who["name"], "role": who["role"], "via": "cookie"}
 
 
 def page_actor() -> dict | None:
