@@ -5,7 +5,7 @@ import json
 import sqlite3
 
 from jobs import outbox
-from kb import mapping
+from kb import mapping, taxonomy
 from store import now, write
 from suggest import index
 from suggest.language import resolve
@@ -75,11 +75,7 @@ def handle(conn: sqlite3.Connection, cfg: dict, t: Ticket, write_back: bool = Tr
     ticket_id = save_ticket(conn, t)
     result = suggestions(conn, cfg, subject=t.subject, description=t.description, locale=t.locale,
                          fields=t.fields, tags=t.tags, form_id=t.form_id)
-    node_id = None
-    if result["taxonomy"]["path"]:
-        node = conn.execute("SELECT id FROM taxonomy_nodes WHERE names = ?",
-                            (json.dumps(result["taxonomy"]["path"]),)).fetchone()
-        node_id = node[0] if node else None
+    node_id = taxonomy.find(conn, result["taxonomy"]["path"]) if result["taxonomy"]["path"] else None
     with write(conn):
         conn.execute("INSERT INTO suggestion_sets (ticket_id, node_id, payload, created_at) VALUES (?, ?, ?, ?)",
                      (ticket_id, node_id, json.dumps(result), now()))
