@@ -20,6 +20,7 @@ from stop_words import get_stop_words
 
 LANGUAGES = {"en": "english", "de": "german", "pl": "polish", "ru": "russian"}
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 GRAM = 4
 STOP_WEIGHT = 0.5
 
@@ -34,6 +35,13 @@ def words(text: str) -> list[str]:
     """Lower-cased word tokens of a text, ё folded to е."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
     return TOKEN_RE.findall(text)
+
+
+def passage_words(text: str) -> list[list[str]]:
+    """The words of each sentence or line of a text (as `words`), empty passages left out: the units
+    the passage stage of the index scores and a snippet shows."""
+    text = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    return [ws for ws in map(TOKEN_RE.findall, SENTENCE_RE.split(text)) if ws]
 
 
 @cache

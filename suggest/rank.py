@@ -10,7 +10,6 @@ fuzzy title match (rapidfuzz) for short subjects the words alone miss.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +26,6 @@ NODE_BOOST = 0.35
 FALLBACK_WEIGHT = 0.8
 REUSE_MAX, REUSE_HALF = 0.1, 20.0     # reuse adds at most 10 %, half of that at 20 reuses
 TITLE_FUZZ_WEIGHT = 0.05
-SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 SNIPPET_SCAN = 4_000
 
 
@@ -92,7 +90,7 @@ def _passages(text: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozen
     """An article's sentences with their case-folded words, and all its words; cached by the text itself,
     so an edited article is simply a new entry."""
     sentences = tuple((s, frozenset(analysis.TOKEN_RE.findall(s.casefold())))
-                      for s in SENTENCE_RE.split(text[:SNIPPET_SCAN].strip()))
+                      for s in analysis.SENTENCE_RE.split(text[:SNIPPET_SCAN].strip()))
     return sentences, frozenset().union(*(w for _, w in sentences))
 
 
