@@ -38,6 +38,7 @@ FUZZY_WEIGHT = 0.5
 RERANK = 50
 COMMON_SHARE = 0.1
 MAX_QUERY_WORDS = 300
+SCORED_POSTINGS = 2_000_000        # cached stage-1 scores kept at most (16 bytes each)
 MAX_FIELD_WORDS = 60_000           # tf is kept in 16 bits
 STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
 VISIBILITY = {"public": 0, "internal": 1}
@@ -76,6 +77,8 @@ class Index:
         self.version = 0
         self.norm = (1.0, 1.0)          # average lengths the cached weights were computed with
         self._weights: dict[int, tuple] = {}
+        self._scored: dict[tuple, tuple] = {}
+        self._scored_postings = 0
         self._fixes: dict[str, tuple] = {}
         self._gdf: dict[int, float] = {}
         self._masks: dict[tuple, tuple] = {}
@@ -213,6 +216,25 @@ class Index:
         self._weights[t] = ((n, self.dead), value)
         return value
 
+    def _scores(self, t: int, qw: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """(live docs, their stage-1 score for term t at query weight qw, the highest of them). Cached per
+        (term, weight) until any document changes, so a query's common terms cost one concatenation."""
+        key = (self.version, self.n_alive)
+        hit = self._scored.get((t, qw))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        docs, wt, wb, df_t, df_b, *_ = self._postings(t)
+        n = float(self.n_alive)
+        score = qw * TITLE_WEIGHT * idf_of(n, df_t) * wt.astype(np.float64) + qw * idf_of(n, df_b) * wb
+        live = self.alive.v[docs]
+        value = (docs[live].astype(np.intp), score[live], float(score.max(initial=0)))
+        self._scored_postings += len(value[0])
+        if self._scored_postings > SCORED_POSTINGS:
+            self._scored.clear()
+            self._scored_postings = len(value[0])
+        self._scored[(t, qw)] = (key, value)
+        return value
+
     def correct(self, s: str) -> str | None:
         """The nearest indexed stem within a small edit distance (ties: the commoner one)."""
         if len(s) < 4 or s.isdigit():
@@ -287,9 +309,8 @@ class Index:
         n = float(self.n_alive)
         parts = []
         for t, qw in weights.items():
-            docs, wt, wb, df_t, df_b, df_any, max_t, max_b = self._postings(t)
-            a, b = qw * TITLE_WEIGHT * idf_of(n, df_t), qw * idf_of(n, df_b)
-            parts.append((df_any > COMMON_SHARE * n, docs, a, wt, b, wb, a * max_t + b * max_b))
+            docs, score, bound = self._scores(t, qw)
+            parts.append((len(docs) > COMMON_SHARE * n, docs, score, bound))
         mask = self.eligible(audience)
         if exclude:
             mask = mask.copy()
@@ -299,7 +320,7 @@ class Index:
         # others into the top RERANK, only documents within `bound` of that cut are completed with them.
         rare = [p for p in parts if not p[0]]
         common = [p for p in parts if p[0]]
-        bound = sum(p[6] for p in common)
+        bound = sum(p[3] for p in common)
         scores = self._accumulate(rare or parts, mask)
         cand = np.flatnonzero(scores > 0)
         if common and rare and len(cand) > RERANK:
@@ -307,19 +328,19 @@ class Index:
             if bound < cut:
                 cand = cand[scores[cand] > cut - bound]
                 first = scores[cand]
-                for _, docs, a, wt, b, wb, _ in common:
+                for _, docs, score, _ in common:
                     pos = np.minimum(np.searchsorted(docs, cand), len(docs) - 1)
                     hit = docs[pos] == cand
-                    first[hit] += a * wt[pos[hit]] + b * wb[pos[hit]]
+                    first[hit] += score[pos[hit]]
                 top = np.argsort(-first, kind="stable")[:RERANK]
                 cand, first = cand[top], first[top]
             else:
-                scores = self._accumulate(parts, mask)
+                scores += self._accumulate(common, mask)
                 cand = np.flatnonzero(scores > 0)
                 cand, first = self._best(cand, scores)
         else:
             if common and rare:
-                scores = self._accumulate(parts, mask)
+                scores += self._accumulate(common, mask)
                 cand = np.flatnonzero(scores > 0)
             cand, first = self._best(cand, scores)
         owner, offs = gather(self.seq_ptr.v, cand)
@@ -329,8 +350,8 @@ class Index:
         return [(int(self.item.a[cand[i]]), float(total[i])) for i in order]
 
     def _accumulate(self, parts: list, mask: np.ndarray) -> np.ndarray:
-        scores = np.bincount(np.concatenate([p[1] for p in parts]),
-                             np.concatenate([p[2] * p[3] + p[4] * p[5] for p in parts]), minlength=self.item.n)
+        scores = np.bincount(np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+                             minlength=self.item.n).astype(np.float64, copy=False)   # int64 when empty
         scores *= mask
         return scores
 
