@@ -39,6 +39,7 @@ RERANK = 50
 COMMON_SHARE = 0.1
 MAX_QUERY_WORDS = 300
 SCORED_POSTINGS = 2_000_000        # cached stage-1 scores kept at most (16 bytes each)
+CACHED_FROM = 2_000                # postings a term needs before its scores are cached
 MAX_FIELD_WORDS = 60_000           # tf is kept in 16 bits
 STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
 VISIBILITY = {"public": 0, "internal": 1}
@@ -78,7 +79,7 @@ class Index:
         self.norm = (1.0, 1.0)          # average lengths the cached weights were computed with
         self._weights: dict[int, tuple] = {}
         self._scored: dict[tuple, tuple] = {}
-        self._scored_postings = 0
+        self._scored_postings, self._scored_version = 0, -1
         self._fixes: dict[str, tuple] = {}
         self._gdf: dict[int, float] = {}
         self._masks: dict[tuple, tuple] = {}
@@ -217,22 +218,23 @@ class Index:
         return value
 
     def _scores(self, t: int, qw: float) -> tuple[np.ndarray, np.ndarray, float]:
-        """(live docs, their stage-1 score for term t at query weight qw, the highest of them). Cached per
-        (term, weight) until any document changes, so a query's common terms cost one concatenation."""
-        key = (self.version, self.n_alive)
+        """(live docs, their stage-1 score for term t at query weight qw, the highest of them). The scores of
+        common terms (in CACHED_FROM documents or more; stop words recur in every query) are kept per (term,
+        weight) until any document changes, up to SCORED_POSTINGS in all."""
+        if self._scored_version != self.version:
+            self._scored.clear()
+            self._scored_postings, self._scored_version = 0, self.version
         hit = self._scored.get((t, qw))
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        if hit is not None:
+            return hit
         docs, wt, wb, df_t, df_b, *_ = self._postings(t)
         n = float(self.n_alive)
         score = qw * TITLE_WEIGHT * idf_of(n, df_t) * wt.astype(np.float64) + qw * idf_of(n, df_b) * wb
         live = self.alive.v[docs]
         value = (docs[live].astype(np.intp), score[live], float(score.max(initial=0)))
-        self._scored_postings += len(value[0])
-        if self._scored_postings > SCORED_POSTINGS:
-            self._scored.clear()
-            self._scored_postings = len(value[0])
-        self._scored[(t, qw)] = (key, value)
+        if len(docs) >= CACHED_FROM and self._scored_postings + len(docs) <= SCORED_POSTINGS:
+            self._scored[(t, qw)] = value
+            self._scored_postings += len(docs)
         return value
 
     def correct(self, s: str) -> str | None:
