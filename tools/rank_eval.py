@@ -4,6 +4,8 @@ Faster than the HTTP bench for tuning. Queries are split by position (even / odd
 chosen on one half and reported on the other:
 
     .venv/bin/python tools/rank_eval.py --bench ../shared/bench/run.py --dataset stackfaq-en --split even
+
+`--dump FILE` also writes each query's reciprocal rank (top 10) for tools/rank_compare.py.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--bm25", action="store_true", help="also score the bench's plain BM25")
     ap.add_argument("--semantic", type=float, default=0.0, help="semantic re-ranking weight (needs '.[semantic]')")
+    ap.add_argument("--dump", help="write each query's reciprocal rank (top 10) to this JSON file")
     args = ap.parse_args()
     bench = load_bench(args.bench)
     folder = Path(args.dataset) if Path(args.dataset).is_dir() else bench.DATA / args.dataset
@@ -72,6 +75,10 @@ def main() -> int:
                "taxonomy_accuracy": round(tax_ok / tax_n, 3) if tax_n else None,
                "rank_ms_p50": round(1000 * statistics.median(lat), 2),
                "rank_ms_p95": round(1000 * bench.pct(lat, 0.95), 2), "import_s": round(import_s, 2)}
+    if args.dump:
+        rr = [next((1 / (i + 1) for i, x in enumerate(r[:10]) if x in q["gold"]), 0.0) for r, q in zip(ranked, queries)]
+        Path(args.dump).write_text(json.dumps({"dataset": folder.name, "split": args.split,
+                                               "ids": [q["id"] for q in queries], "rr": rr}))
     if args.bm25:
         docs = [bench.tokens(a["title"] + " " + a["body"]) for a in articles]
         bm, ids = bench.BM25(docs), [a["external_id"] for a in articles]
