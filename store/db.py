@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +28,29 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
-    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        db.execute("PRAGMA journal_mode = WAL")
+    _use_wal(db)
     return db
+
+
+def _use_wal(db: sqlite_utils.Database) -> None:
+    """Switch the file to WAL (a no-op once it is). When another process opens or converts the same new file
+    at that moment, SQLite can refuse the switch at once ("database is locked", or the old mode returned)
+    without waiting on the busy timeout: two `init-db` started together hit this. So retry, up to the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+            reason = "journal mode stayed unchanged"
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            reason = str(exc)
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"could not switch the database to WAL: {reason}")
+        time.sleep(0.02)
 
 
 @contextmanager
