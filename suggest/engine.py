@@ -83,8 +83,8 @@ class Index:
         self._fixes: dict[str, tuple] = {}
         self._gdf: dict[int, float] = {}
         self._masks: dict[tuple, tuple] = {}
-        self._gmap = np.zeros(0, np.int32)     # gram id → position among the query's grams, else -1
-        self._tmap = np.zeros(0, np.int32)     # term id → position among the query's first words, else -1
+        self._gmap = PositionMap()             # gram id → position among the query's grams
+        self._tmap = PositionMap()             # term id → position among the query's terms
 
     # ---- building ---------------------------------------------------------------------------
     def _term(self, s: str) -> int:
@@ -368,14 +368,8 @@ class Index:
         if not pairs or not len(cand):
             return np.zeros(len(cand))
         firsts = sorted({a for a, _ in pairs})
-        if len(self._tmap) < len(self.vocab):
-            self._tmap = np.full(2 * len(self.vocab), -1, np.int32)
-        self._tmap[firsts] = np.arange(len(firsts), dtype=np.int32)
-        try:
-            s = self.seq.a[offs]
-            first = np.flatnonzero(self._tmap[s[:-1]] >= 0)     # -1 separators map to the last entry: -1
-        finally:
-            self._tmap[firsts] = -1
+        s = self.seq.a[offs]
+        first = np.flatnonzero(self._tmap.positions(firsts, s[:-1], len(self.vocab)) >= 0)
         first = first[owner[first] == owner[first + 1]]
         keys = np.array([(a << 32) | b for a, b in pairs], dtype=np.int64)
         codes = (s[first].astype(np.int64) << 32) | s[first + 1]
@@ -397,13 +391,7 @@ class Index:
         terms = sorted(weights)
         if not terms or not len(cand):
             return np.zeros(len(cand))
-        if len(self._tmap) < len(self.vocab):
-            self._tmap = np.full(2 * len(self.vocab), -1, np.int32)
-        self._tmap[terms] = np.arange(len(terms), dtype=np.int32)
-        try:
-            q = self._tmap[self.seq.a[offs]]                # -1 separators map to the last entry: -1
-        finally:
-            self._tmap[terms] = -1
+        q = self._tmap.positions(terms, self.seq.a[offs], len(self.vocab))
         hit = np.flatnonzero(q >= 0)
         best = np.zeros(len(cand))
         if not len(hit):
@@ -434,16 +422,10 @@ class Index:
         qg = sorted({self.gid[g] for w in set(surf) for g in analysis.grams(w) if g in self.gid})
         if not qg or not len(cand):
             return np.zeros(len(cand))
-        if len(self._gmap) < len(self.g_words):
-            self._gmap = np.full(2 * len(self.g_words), -1, np.int32)
-        self._gmap[qg] = np.arange(len(qg), dtype=np.int32)
-        try:
-            owner, offs = gather(self.s_ptr.v, cand)
-            wids, wtf = self.s_wid.a[offs], self.s_tf.a[offs]
-            w_owner, goffs = gather(self.w_ptr.v, wids)
-            idx = self._gmap[self.w_gid.a[goffs]]
-        finally:
-            self._gmap[qg] = -1
+        owner, offs = gather(self.s_ptr.v, cand)
+        wids, wtf = self.s_wid.a[offs], self.s_tf.a[offs]
+        w_owner, goffs = gather(self.w_ptr.v, wids)
+        idx = self._gmap.positions(qg, self.w_gid.a[goffs], len(self.g_words))
         hit = idx >= 0
         vals = wtf[w_owner[hit]] * self.w_gcnt.a[goffs[hit]]
         nq = len(qg)
@@ -452,6 +434,24 @@ class Index:
         tf /= (1 - B + B * self.glen.a[cand] / max(self.sum_g / n, 1e-3))[:, None]
         idf = idf_of(n, np.array([self._gram_df(g) for g in qg]))
         return (tf * (K1 + 1) / (tf + K1)) @ idf
+
+
+class PositionMap:
+    """A reusable id → position table for the few ids of one query: `positions(keys, values, size)` gives
+    each value's position among `keys`, else -1 (also for -1, the separator in `seq`). Cheaper than a dict
+    or a sorted search over long arrays; the keys are cleared again before it returns."""
+
+    def __init__(self):
+        self.a = np.zeros(0, np.int32)
+
+    def positions(self, keys: list[int], values: np.ndarray, size: int) -> np.ndarray:
+        if len(self.a) <= size:
+            self.a = np.full(2 * size + 1, -1, np.int32)       # the last entry stays -1: value -1 maps there
+        self.a[keys] = np.arange(len(keys), dtype=np.int32)
+        try:
+            return self.a[values]
+        finally:
+            self.a[keys] = -1
 
 
 def _capped(parts: list[list[str]], limit: int) -> list[list[str]]:
