@@ -3,7 +3,9 @@
 The app is created once in the master (preload_app: configuration errors stop start-up before any
 worker exists) and the search index is built there before the workers fork, so every worker starts
 with it, shared copy-on-write, instead of each rebuilding it on its first request (about 20 s at
-100 000 articles). Workers then follow changes through the search log as usual.
+100 000 articles). With suggest.index_snapshot (the default) the master starts from the signed snapshot
+beside the database instead, when it is valid (suggest/snapshot.py). Workers then follow changes through
+the search log as usual.
 """
 import logging
 
@@ -17,4 +19,5 @@ def when_ready(server):
     logging.getLogger("suggest.index").setLevel(logging.INFO)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(process)d] %(name)s: %(message)s")
-    index.warm(server.app.wsgi().config["KS"]["database"])
+    cfg = server.app.wsgi().config["KS"]
+    index.warm(cfg["database"], use_snapshot=cfg["suggest"]["index_snapshot"])

@@ -35,6 +35,9 @@ class Grow:
     def v(self) -> np.ndarray:
         return self.a[: self.n]
 
+    def __getstate__(self) -> dict:
+        return {"a": self.a[: self.n].copy(), "n": self.n}      # a snapshot keeps no spare room
+
 
 def idf_of(n: float, df):
     return np.log1p((n - df + 0.5) / (df + 0.5))

@@ -86,6 +86,13 @@ class Index:
         self._gmap = PositionMap()             # gram id → position among the query's grams
         self._tmap = PositionMap()             # term id → position among the query's terms
 
+    def __getstate__(self) -> dict:
+        """What a snapshot keeps (suggest/snapshot.py): the index, not the caches of past queries."""
+        state = self.__dict__.copy()
+        state.update(_weights={}, _scored={}, _scored_postings=0, _scored_version=-1, _fixes={}, _gdf={}, _masks={},
+                     _gmap=PositionMap(), _tmap=PositionMap())
+        return state
+
     # ---- building ---------------------------------------------------------------------------
     def _term(self, s: str) -> int:
         t = self.tid.get(s)

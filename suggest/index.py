@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from suggest import snapshot
 from suggest.engine import Index
 from suggest.language import resolve
 
@@ -205,14 +206,30 @@ def searcher(conn: sqlite3.Connection) -> Searcher:
         return s
 
 
-def warm(database: str) -> None:
+def warm(database: str, use_snapshot: bool = False) -> None:
     """Build this process's index now. gunicorn.conf.py calls it in the master before the workers fork,
-    so each worker starts with the index (copy-on-write) instead of rebuilding it on its first request."""
+    so each worker starts with the index (copy-on-write) instead of rebuilding it on its first request.
+
+    With `use_snapshot`, start from the signed snapshot next to the database when it is valid
+    (suggest/snapshot.py), catch up through the log, and write the snapshot again if the index moved."""
     from store import connect
 
     conn = connect(database).conn
+    path = snapshot.path_for(database) if use_snapshot else None
     try:
-        searcher(conn)
+        with _LOCK:
+            loaded = snapshot.load(conn, path) if path else None
+            if loaded is not None:
+                _REGISTRY[_key(conn)] = loaded
+                log.info("search index: snapshot at log position %d loaded from %s", loaded.seq, path)
+            before = loaded.seq if loaded is not None else None
+            current = searcher(conn)
+            if path and (loaded is None or current.seq != before):
+                try:
+                    if snapshot.save(conn, current, path):
+                        log.info("search index: snapshot at log position %d written to %s", current.seq, path)
+                except OSError as exc:
+                    log.warning("search index: snapshot not written to %s: %s", path, exc)
     finally:
         conn.close()
 

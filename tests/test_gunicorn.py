@@ -126,3 +126,27 @@ def test_index_is_built_once_in_the_master_and_shared_by_the_workers(tmp_path):
     loads = [line for line in log.read_text().splitlines() if "search index: full load" in line]
     assert len(loads) == 1, log.read_text()[-3000:]
     assert "full load of 300 articles" in loads[0] and f"(pid {proc.pid})" in loads[0]
+
+
+def test_a_restarted_server_starts_from_the_index_snapshot(tmp_path):
+    from kb.articles import import_articles
+    from store import connect, migrate
+
+    db = connect(tmp_path / "snap.db")
+    migrate(db)
+    import_articles(db.conn, [{"external_id": f"s{i}", "title": f"Switch port {i} is down",
+                               "body": f"Reseat the cable in port {i}.", "language": "en"} for i in range(200)], "en")
+    db.conn.close()
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    with serving(tmp_path / "snap.db", first):
+        pass
+    assert "full load of 200 articles" in first.read_text() and (tmp_path / "snap.db.index").exists()
+    with serving(tmp_path / "snap.db", second) as (url, proc):
+        for i in range(6):
+            status, body = call("POST", url + "/api/suggest",
+                                json.dumps({"subject": f"switch port {i} is down"}).encode(), auth)
+            assert status == 200 and body["articles"][0]["external_id"] == f"s{i}"
+    text = second.read_text()
+    assert "snapshot at log position" in text and "loaded from" in text, text[-3000:]
+    assert "full load" not in text, text[-3000:]
