@@ -11,6 +11,10 @@ HMAC-SHA256 over header and body, keyed from this database's own random instance
 is checked before anything is unpickled. A file from another database, an older release or a tampered disk
 is ignored and replaced. The log row at the snapshot's position is checked too, so a database restored from
 a backup does not inherit a snapshot of a different history.
+
+Trust: the body is a pickle, so only a file signed with this database's key is ever unpickled. Whoever can
+read the database can derive that key, as they can read every article; the file is written readable by its
+owner only, like the data it is made from (internal articles included).
 """
 from __future__ import annotations
 
@@ -70,7 +74,7 @@ def save(conn: sqlite3.Connection, searcher, path: Path) -> bool:
     mac = hmac.new(key, header + body, hashlib.sha256).digest()
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:   # owner only
             f.write(MAGIC + struct.pack(">I", len(header)) + header + mac)
             f.write(body)
         os.replace(tmp, path)

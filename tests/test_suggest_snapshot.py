@@ -91,3 +91,9 @@ def test_another_databases_snapshot_or_a_stray_file_is_ignored(tmp_path):
     (tmp_path / "ours.db.index").write_bytes(b"not a snapshot at all")
     found, log = start(ours, "router model 9 keeps rebooting")
     assert found[0] == "r9" and "not a snapshot file" in log and "full load" in log
+
+
+def test_the_snapshot_is_readable_by_its_owner_only(tmp_path):
+    database = fresh(tmp_path / "m.db")
+    start(database, "router")
+    assert (tmp_path / "m.db.index").stat().st_mode & 0o777 == 0o600
