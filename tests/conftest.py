@@ -34,7 +34,7 @@ def free_port() -> int:
 def config(tmp_path: Path) -> dict:
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": ADMIN_TOKEN,
             "zendesk": {"webhook_secret": TEST_SECRET, "subdomain": "", "email": "", "api_token": ""},
-            "server": {"session_secret": "test-session-secret-of-at-least-32-bytes"}}
+            "server": {"session_secret": "test-session-secret-of-at-least-32-bytes"}, "demo": {"enabled": True}}
 
 
 @pytest.fixture
@@ -154,3 +154,12 @@ def page(browser):
     pg.dialogs = dialogs
     yield pg
     context.close()
+
+
+def sign_in(pg, url: str, token: str) -> None:
+    """Open a signed-in page the way a person does: the page shows the sign-in form, the token is typed in and
+    posted, and the browser is sent back to the page with a session cookie."""
+    pg.goto(url)
+    pg.fill("#token", token)
+    with pg.expect_navigation():
+        pg.click("#signin-form button[type=submit]")

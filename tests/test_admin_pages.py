@@ -6,13 +6,13 @@ import json
 import pytest
 
 from access import tokens
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, base: str, token: str = ADMIN_TOKEN, path: str = "/admin") -> None:
-    page.goto(f"{base}{path}?token={token}")
+    sign_in(page, base + path, token)
     assert page.url == base + path
 
 
@@ -99,7 +99,7 @@ def test_forms_need_the_csrf_field_and_the_role(client, admin, db, live_server, 
 
     page.context.clear_cookies()
     publisher = tokens.create(db, "pat", "publisher")
-    page.goto(f"{live_server.url}/admin/mappings?token={publisher}")
+    sign_in(page, f"{live_server.url}/admin/mappings", publisher)
     assert "needs the admin role" in page.content()
     page.goto(f"{live_server.url}/admin/articles")           # publishers may change article states
     assert page.locator("#article-filters").count() == 1

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import ADMIN_TOKEN, sign_in
 from tests.report_data import seed
 
 pytestmark = pytest.mark.browser
@@ -21,8 +22,8 @@ def test_lead_sees_the_figures(app, client, admin, db, live_server, page):
     resp = client.post("/api/tickets/zendesk/101/events", json={"kind": "viewed", "agent": xss}, headers=admin)
     assert resp.status_code == 201
 
-    page.goto(f"{live_server.url}/reports?token={_token(data['lead'])}")
-    assert page.url == f"{live_server.url}/reports"          # the token left the address bar
+    sign_in(page, f"{live_server.url}/reports", _token(data["lead"]))
+    assert page.url == f"{live_server.url}/reports"
     cookie = next(c for c in page.context.cookies() if c["name"] == "ks_page_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
@@ -83,7 +84,7 @@ def test_sign_in_form_and_roles(app, client, admin, db, live_server, page):
 
 
 def test_bad_range_on_the_page(app, live_server, page):
-    page.goto(f"{live_server.url}/reports?token=test-admin-token")
+    sign_in(page, f"{live_server.url}/reports", ADMIN_TOKEN)
     resp = page.goto(f"{live_server.url}/reports?from=2024-05-02&to=2024-05-01")
     assert resp.status == 400
     assert "is after to" in page.locator("#report-error").inner_text()

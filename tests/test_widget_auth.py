@@ -8,6 +8,7 @@ import time
 import jwt
 import pytest
 
+import settings
 from app import create_app
 from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
@@ -25,7 +26,7 @@ ARTICLE = {"external_id": "printer-offline", "title": "Office printer shows offl
 def config(tmp_path):
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": "test-admin-token",
             "zendesk": {"subdomain": SUBDOMAIN, "app_shared_secret": SHARED, "webhook_secret": "whsec"},
-            "server": {"session_secret": "test-session-secret-0123456789abcdef"}}
+            "server": {"session_secret": "test-session-secret-0123456789abcdef"}, "demo": {"enabled": True}}
 
 
 @pytest.fixture
@@ -154,11 +155,26 @@ def test_demo_page_answers_200_with_titles_in_raw_html(client, admin, ticket):
     assert "Printer offline since the update" in html
     assert "demo_zaf.js" in html
     assert "frame-ancestors 'self'" in resp.headers["Content-Security-Policy"]
-    assert client.get(f"/demo/tickets/{ticket}").status_code == 200        # no login needed in the browser
 
 
-def test_demo_unknown_ticket_is_404_with_a_hint(client):
-    resp = client.get("/demo/tickets/4040")
+def test_demo_page_needs_a_signed_in_agent(app, client, ticket, db):
+    from access import tokens
+
+    anonymous = client.get(f"/demo/tickets/{ticket}")
+    assert anonymous.status_code == 401
+    html = anonymous.get_data(as_text=True)
+    assert 'id="signin-form"' in html and "Printer offline since the update" not in html
+    agent = tokens.create(db, "ann", "agent")
+    assert client.post("/signin", data={"token": agent, "next": f"/demo/tickets/{ticket}"}).status_code == 303
+    assert client.get(f"/demo/tickets/{ticket}").status_code == 200           # the session cookie now
+
+
+def test_demo_is_off_unless_configured():
+    assert settings.load(environ={})["demo"]["enabled"] is False
+
+
+def test_demo_unknown_ticket_is_404_with_a_hint(client, admin):
+    resp = client.get("/demo/tickets/4040", headers=admin)
     assert resp.status_code == 404
     assert "simulate-ticket" in resp.get_data(as_text=True)
 

@@ -16,6 +16,7 @@ if [ -z "${KS_ZENDESK_WEBHOOK_SECRET:-}" ]; then
   KS_ZENDESK_WEBHOOK_SECRET="$(cat var/dev-webhook-secret)"
 fi
 export KS_ADMIN_TOKEN KS_ZENDESK_WEBHOOK_SECRET
+export KS_DEMO_ENABLED="${KS_DEMO_ENABLED:-true}"      # the demo ticket pages, for trying it without Zendesk
 export KS_SERVER_PUBLIC_URL="${KS_SERVER_PUBLIC_URL:-http://127.0.0.1:$PORT}"
 $PY -m flask --app app init-db
 $PY -m flask --app app demo
@@ -28,7 +29,7 @@ cat <<MSG
   Next, in another terminal (this sends a signed Zendesk webhook for a new ticket):
     KS_ZENDESK_WEBHOOK_SECRET=$KS_ZENDESK_WEBHOOK_SECRET .venv/bin/flask --app app simulate-ticket \\
       --url http://127.0.0.1:$PORT "My parcel arrived damaged" "The mug is broken, can I get a refund?"
-  then open the printed /demo/tickets/<id> link. Reports and admin pages (sign in with the token):
+  then open the printed /demo/tickets/<id> link. Demo, reports and admin pages (sign in with the token):
     http://127.0.0.1:$PORT/reports    http://127.0.0.1:$PORT/admin
   or the API:
     curl -H "Authorization: Bearer $KS_ADMIN_TOKEN" http://127.0.0.1:$PORT/api/reports/reuse

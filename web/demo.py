@@ -1,14 +1,18 @@
 """A local stand-in for a Zendesk ticket page: the ticket on the left, the sidebar widget on the right.
 
-Only served when config `demo.enabled` is true. The page issues a demo agent session itself (no
-login in the browser) and loads static/demo_zaf.js, a stand-in for the ZAF client whose
-invoke('ticket.comment.appendText', text) writes into the page's comment box.
+Only served when config `demo.enabled` is true (`make run` turns it on), and only to someone signed in
+with an agent role or higher: the page shows a ticket's text and hands the widget an agent session.
+It loads static/demo_zaf.js, a stand-in for the ZAF client whose invoke('ticket.comment.appendText',
+text) writes into the page's comment box.
 """
 from __future__ import annotations
+
+from functools import wraps
 
 from flask import Blueprint, abort, make_response, render_template, request
 
 from tickets import intake
+from web import signin
 from web.api import INTEGRATIONS
 from web.auth import issue_session
 from web.db import cfg, get_db
@@ -20,12 +24,21 @@ SIMULATE_HINT = ('Create one with: flask --app app simulate-ticket "Printer show
                  '"Since this morning the office printer is offline for everyone."')
 
 
+def _enabled(view):
+    @wraps(view)
+    def inner(*args, **kwargs):
+        if not cfg()["demo"]["enabled"]:
+            abort(404)
+        return view(*args, **kwargs)
+    return inner
+
+
 @bp.get("/demo/tickets/<ticket_id>")
+@_enabled
+@signin.page("agent")
 def ticket(ticket_id: str):
     """A fake Zendesk ticket page with the real sidebar widget beside it (only when demo.enabled)."""
     config = cfg()
-    if not config["demo"]["enabled"]:
-        abort(404)
     conn = get_db()
     wanted = request.args.get("integration")
     if wanted is not None and wanted not in INTEGRATIONS:

@@ -1,10 +1,10 @@
-"""Signing in to the people's pages (/reports, /admin) with an API token.
+"""Signing in to the people's pages (/reports, /admin, /demo) with an API token.
 
-A lead or admin opens a page once with `?token=<API token>` or pastes the token into the sign-in form.
-The token is checked and exchanged for a sidecar session (web.auth.issue_session, a signed JWT) kept in
-an HttpOnly, SameSite=Strict cookie; the token itself is never stored in the browser. Pages also accept
-the API's `Authorization: Bearer` header. Forms posted with the cookie carry a CSRF field derived from
-the session (HMAC), checked on every POST.
+A lead or admin pastes an API token into the sign-in form (a POST: a token in a URL would end up in
+access logs and browser history). The token is checked and exchanged for a sidecar session
+(web.auth.issue_session, a signed JWT) kept in an HttpOnly, SameSite=Strict cookie; the token itself
+is never stored in the browser. Pages also accept the API's `Authorization: Bearer` header. Forms
+posted with the cookie carry a CSRF field derived from the session (HMAC), checked on every POST.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _here() -> str:
-    """This page's path and query, without a token in it."""
+    """This page's path and query (without a `token` parameter someone pasted in, so it is not carried on)."""
     rest = {k: v for k, v in request.args.items(multi=True) if k != "token"}
     return request.path + ("?" + urlencode(rest) if rest else "")
 
@@ -83,11 +83,6 @@ def page(role: str):
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
-            if "token" in request.args:
-                who = tokens.lookup(get_db(), request.args["token"])
-                if who is None:
-                    return _sign_in_page("That token is not valid (or it was revoked).")
-                return _set_cookie(redirect(_here(), 303), who)
             who = page_actor()
             if who is None:
                 return _sign_in_page()
