@@ -181,9 +181,16 @@ def instance_secret(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO instance (key, value) VALUES ('session_secret', ?)", (secrets.token_hex(32),))
 
 
+def search_log_nonce(conn: sqlite3.Connection) -> None:
+    """A random nonce on every search-log row. A snapshot of the search index (suggest/snapshot.py) names the
+    row it reached by its nonce, which a database restored from a backup and written again cannot repeat."""
+    conn.execute("ALTER TABLE search_log ADD COLUMN nonce TEXT")
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
     ("search_log", search_log),
     ("instance_secret", instance_secret),
+    ("search_log_nonce", search_log_nonce),
 ]

@@ -244,25 +244,32 @@ class Index:
             self._scored_postings += len(docs)
         return value
 
+    def _live(self, s: str) -> bool:
+        """Whether a live document holds the stem (one that only deleted or edited-away text held is unknown)."""
+        t = self.tid.get(s)
+        return t is not None and self._postings(t)[5] > 0
+
     def correct(self, s: str) -> str | None:
         """The nearest indexed stem within a small edit distance (ties: the commoner one)."""
         if len(s) < 4 or s.isdigit():
             return None
         hit = self._fixes.get(s)
-        if hit is not None and hit[0] == len(self.vocab):
+        if hit is not None and hit[0] == self.version:
             return hit[1]
         limit = 1 if len(s) <= 7 else 2
         best = None
         for n in range(len(s) - limit, len(s) + limit + 1):
             for cand, dist, _ in process.extract(s, self.by_len.get(n, ()), scorer=Levenshtein.distance,
                                                  score_cutoff=limit, limit=5):
+                if not self._live(cand):
+                    continue
                 key = (dist, -len(self.p_doc[self.tid[cand]]))
                 if best is None or key < best[0]:
                     best = (key, cand)
         fix = best[1] if best else None
         if len(self._fixes) > 50_000:
             self._fixes.clear()
-        self._fixes[s] = (len(self.vocab), fix)
+        self._fixes[s] = (self.version, fix)
         return fix
 
     def eligible(self, audience: str) -> np.ndarray:
@@ -284,7 +291,7 @@ class Index:
         for w in ws:
             s = analysis.stem(self.language, w)
             weight = analysis.STOP_WEIGHT if s in self.stop else 1.0
-            if s not in self.tid and s not in self.stop:
+            if not self._live(s) and s not in self.stop:
                 s, weight = self.correct(s), FUZZY_WEIGHT
             t = self.tid.get(s, -1) if s else -1
             seq.append(t)
@@ -437,6 +444,7 @@ class Index:
         vals = wtf[w_owner[hit]] * self.w_gcnt.a[goffs[hit]]
         nq = len(qg)
         tf = np.bincount(owner[w_owner[hit]] * nq + idx[hit], vals, minlength=len(cand) * nq).reshape(len(cand), nq)
+        tf = tf.astype(np.float64, copy=False)                  # int64 when no candidate shares a gram
         n = max(self.n_alive, 1)
         tf /= (1 - B + B * self.glen.a[cand] / max(self.sum_g / n, 1e-3))[:, None]
         idf = idf_of(n, np.array([self._gram_df(g) for g in qg]))

@@ -45,7 +45,8 @@ TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)   # 
 
 
 def _log(conn: sqlite3.Connection, kind: str, item_id: int) -> None:
-    seq = conn.execute("INSERT INTO search_log (kind, item_id) VALUES (?, ?)", (kind, item_id)).lastrowid
+    seq = conn.execute("INSERT INTO search_log (kind, item_id, nonce) VALUES (?, ?, lower(hex(randomblob(8))))",
+                       (kind, item_id)).lastrowid
     if seq % 5000 == 0:
         conn.execute("DELETE FROM search_log WHERE seq <= ?", (seq - KEEP_LOG,))
 

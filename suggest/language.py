@@ -29,6 +29,5 @@ def detect(text: str, default: str) -> str:
 
 
 def resolve(language: str | None, locale: str | None, text: str, default: str) -> str:
-    if language and language.lower() in LANGUAGES:
-        return language.lower()
-    return from_locale(locale) or detect(text, default)
+    """The request's language ('de', 'DE' or a locale such as 'de-DE'), else the ticket's locale, else the text."""
+    return from_locale(language) or from_locale(locale) or detect(text, default)

@@ -9,8 +9,8 @@ The file is only trusted when it proves itself: its header names the format and 
 that builds the index (a changed analyser or engine makes old files useless rather than wrong), and an
 HMAC-SHA256 over header and body, keyed from this database's own random instance secret (migration 0004),
 is checked before anything is unpickled. A file from another database, an older release or a tampered disk
-is ignored and replaced. The log row at the snapshot's position is checked too, so a database restored from
-a backup does not inherit a snapshot of a different history.
+is ignored and replaced. The log row at the snapshot's position is checked by its random nonce too, so a
+database restored from a backup and written again does not inherit a snapshot of a different history.
 
 Trust: the body is a pickle, so only a file signed with this database's key is ever unpickled. Whoever can
 read the database can derive that key, as they can read every article; the file is written readable by its
@@ -29,12 +29,11 @@ import struct
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"KSIDX\n"
-CODE = ("engine.py", "analysis.py", "arrays.py", "index.py", "snapshot.py")
+CODE = ("engine.py", "analysis.py", "arrays.py", "index.py", "language.py", "snapshot.py")
+LIBRARIES = ("numpy", "PyStemmer", "stop-words", "rapidfuzz")
 
 
 def path_for(database: str) -> Path | None:
@@ -44,9 +43,15 @@ def path_for(database: str) -> Path | None:
 @cache
 def fingerprint() -> str:
     """Changes whenever the code or the libraries that decide what the index holds change."""
-    import Stemmer
+    from importlib.metadata import PackageNotFoundError, version
 
-    h = hashlib.sha256(f"{FORMAT} {np.__version__} {getattr(Stemmer, '__version__', '')}".encode())
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    h = hashlib.sha256(" ".join([str(FORMAT), *map(installed, LIBRARIES)]).encode())
     here = Path(__file__).resolve().parent
     for name in CODE:
         h.update((here / name).read_bytes())
@@ -59,7 +64,9 @@ def _key(conn: sqlite3.Connection) -> bytes | None:
 
 
 def _marker(conn: sqlite3.Connection, seq: int) -> list | None:
-    row = conn.execute("SELECT kind, item_id FROM search_log WHERE seq = ?", (seq,)).fetchone()
+    """The log row at `seq` with its random nonce: a database restored from a backup and written again can
+    repeat the row's kind and item, never its nonce (migration 0005)."""
+    row = conn.execute("SELECT kind, item_id, nonce FROM search_log WHERE seq = ?", (seq,)).fetchone()
     return list(row) if row else None
 
 
@@ -88,6 +95,9 @@ def load(conn: sqlite3.Connection, path: Path):
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        return None
+    except OSError as exc:                       # unreadable (another owner, a directory): build instead
+        log.warning("search index: snapshot %s not used: %s", path, exc)
         return None
     why = _check(conn, data)
     if why:

@@ -202,3 +202,25 @@ def test_macros_far_below_the_best_match_are_not_offered(db):
     out = suggest(db, Query(subject="Damaged parcel, I want a refund", description="the app says it is shipped",
                             language="en", macro_limit=3))
     assert [m["external_id"] for m in out["macros"]] == ["m-refund"]
+
+
+def test_a_typo_sharing_no_character_gram_with_its_correction_still_ranks(db):
+    load(db, [{"external_id": "m1", "title": "Mail not arriving", "body": "Check the spam folder."},
+              {"external_id": "m2", "title": "Mail stuck in outbox", "body": "Remove the large attachment."},
+              {"external_id": "aol", "title": "AOL account sign-in", "body": "Use an app password."}])
+    assert set(ids(ask(db, "maol"))[:2]) == {"m1", "m2"}         # corrected to "mail", no gram in common
+
+
+def test_a_word_fixed_in_an_article_no_longer_blocks_typo_correction(db):
+    load(db, [{"external_id": "pw", "title": "Pasword reset", "body": "Use the link in the e-mail."}] + NOISE)
+    load(db, [{"external_id": "pw", "title": "Password reset", "body": "Use the link in the e-mail."}])
+    assert ids(ask(db, "pasword"))[:1] == ["pw"]                # the misspelt stem is gone, so it is corrected
+
+
+@pytest.mark.parametrize("language", ["de", "DE", "de-DE", "de_AT"])
+def test_the_request_language_may_be_a_locale(client, admin, language):
+    assert client.post("/api/articles/import", headers=admin, json={"articles": [
+        {"external_id": "de1", "title": "Drucker ist offline", "body": "Starten Sie den Drucker neu.",
+         "language": "de"}, *NOISE]}).status_code == 200
+    out = client.post("/api/suggest", headers=admin, json={"subject": "Drucker offline", "language": language}).json
+    assert out["language"] == "de" and ids(out)[:1] == ["de1"]

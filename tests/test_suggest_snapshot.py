@@ -97,3 +97,34 @@ def test_the_snapshot_is_readable_by_its_owner_only(tmp_path):
     database = fresh(tmp_path / "m.db")
     start(database, "router")
     assert (tmp_path / "m.db.index").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_restored_from_a_backup_does_not_inherit_the_snapshot(tmp_path):
+    import shutil
+
+    database = fresh(tmp_path / "r.db")
+    shutil.copy(database, tmp_path / "backup.db")
+    db = connect(database)
+    import_articles(db.conn, [{"external_id": "vpn", "title": "VPN drops", "body": "Call the hotline.",
+                               "language": "en"}], "en")
+    db.conn.close()
+    start(database, "vpn")                                    # the snapshot now holds "Call the hotline"
+    shutil.copy(tmp_path / "backup.db", database)             # restored, then the corrected article imported
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"r.db{suffix}").unlink(missing_ok=True)
+    db = connect(database)
+    import_articles(db.conn, [{"external_id": "vpn", "title": "VPN drops", "body": "Restart the client.",
+                               "language": "en"}], "en")
+    db.conn.close()
+    found, log = start(database, "restart the client")
+    assert "the search log differs at its position" in log and "full load" in log
+    assert found[:1] == ["vpn"]
+    assert "vpn" not in start(database, "hotline")[0]
+
+
+def test_an_unreadable_snapshot_path_is_ignored(tmp_path):
+    database = fresh(tmp_path / "u.db")
+    (tmp_path / "u.db.index").mkdir()                         # not a file: cannot be read or replaced
+    found, log = start(database, "router model 2 keeps rebooting")
+    assert found[0] == "r2"
+    assert "not used" in log and "not written" in log and "full load of 40 articles" in log
