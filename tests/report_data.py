@@ -33,8 +33,8 @@ def seed(app, client, admin: dict, db) -> dict:
     """Articles, rules, five tickets through intake, then agents' events through the HTTP API.
 
     Expected: 5 tickets with sets, 3 with suggestions (101-103), 2 without (104 on App/Notifications, 105 with
-    no node), 1 with reuse (101, reused twice by alice), 1 macro insert, 1 flag and 1 search (bob on 103),
-    1 create (alice on 105).
+    no node), 1 with reuse (101: alice clicks Reuse twice on one article, which links it once), 1 macro insert,
+    1 flag and 1 search (bob on 103), 1 create (alice on 105).
     """
     assert client.post("/api/articles/import", json={"articles": ARTICLES}, headers=admin).json["created"] == 2
     for rule in RULES:

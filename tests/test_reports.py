@@ -25,14 +25,14 @@ def test_report_figures_from_scripted_events(client, seeded):
     assert resp.status_code == 200
     report = resp.json
     assert report["totals"] == {"tickets": 5, "tickets_with_suggestions": 3, "tickets_with_reuse": 1,
-                                "reuse_rate": 0.3333, "reuses": 2, "flags": 1, "creates": 1, "macro_inserts": 1,
+                                "reuse_rate": 0.3333, "reuses": 1, "flags": 1, "creates": 1, "macro_inserts": 1,
                                 "searches": 1, "tickets_without_suggestions": 2}
     nodes = {" / ".join(r["path"]) or None: r for r in report["by_node"]}
     assert set(nodes) == {"Orders / Refunds", "Account / Password", "App / Notifications", None}
     refunds = nodes["Orders / Refunds"]
     assert (refunds["tickets"], refunds["tickets_with_suggestions"], refunds["tickets_with_reuse"],
             refunds["reuse_rate"], refunds["reuses"], refunds["macro_inserts"], refunds["articles"]) == \
-        (2, 2, 1, 0.5, 2, 1, 1)
+        (2, 2, 1, 0.5, 1, 1, 1)
     password = nodes["Account / Password"]
     assert (password["tickets_with_suggestions"], password["tickets_with_reuse"], password["flags"],
             password["searches"], password["reuse_rate"]) == (1, 0, 1, 1, 0.0)
@@ -42,7 +42,7 @@ def test_report_figures_from_scripted_events(client, seeded):
     assert [r["agent"] for r in report["by_agent"]] == ["alice", "bob"]
     assert {k: agents["alice"][k] for k in ("tickets", "tickets_with_reuse", "reuse_rate", "reuses", "creates",
                                             "macro_inserts")} == \
-        {"tickets": 2, "tickets_with_reuse": 1, "reuse_rate": 0.5, "reuses": 2, "creates": 1, "macro_inserts": 1}
+        {"tickets": 2, "tickets_with_reuse": 1, "reuse_rate": 0.5, "reuses": 1, "creates": 1, "macro_inserts": 1}
     assert {k: agents["bob"][k] for k in ("tickets", "tickets_with_reuse", "flags", "searches")} == \
         {"tickets": 2, "tickets_with_reuse": 0, "flags": 1, "searches": 1}
     assert sum(w["tickets_with_suggestions"] for w in report["by_week"]) == 3
@@ -67,7 +67,7 @@ def test_csv_of_each_group_parses(client, seeded):
 
     agents = client.get("/api/reports/reuse", query_string={**params, "group": "agent"}, headers=seeded["lead"])
     agent_rows = list(csv.DictReader(io.StringIO(agents.get_data(as_text=True))))
-    assert [(r["agent"], r["reuses"], r["flags"]) for r in agent_rows] == [("alice", "2", "0"), ("bob", "0", "1")]
+    assert [(r["agent"], r["reuses"], r["flags"]) for r in agent_rows] == [("alice", "1", "0"), ("bob", "0", "1")]
 
     weeks = client.get("/api/reports/reuse", query_string={**params, "group": "week"}, headers=seeded["lead"])
     week_rows = list(csv.DictReader(io.StringIO(weeks.get_data(as_text=True))))

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import sqlite3
 from dataclasses import dataclass, field
 
 from jobs import outbox
-from kb import articles
+from kb import articles, taxonomy
 from store import now, write
 from suggest import index
 from tickets.intake import save_ticket
 from tickets.model import Ticket
 
 KINDS = ("viewed", "reused", "macro_inserted", "flagged", "created", "searched")
+WHOLE_RE = re.compile(r"[0-9]{1,18}")     # ASCII digits only ("²".isdigit() is true), and within SQLite's range
 MAX_TEXT = 2000
 
 
@@ -35,8 +38,8 @@ def _int_or_none(body: dict, key: str) -> int | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise EventError(f"{key} must be a whole number")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not WHOLE_RE.fullmatch(str(value)):
+        raise EventError(f"{key} must be a whole number (an id)")
     return int(value)
 
 
@@ -88,6 +91,14 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
                              (integration, ticket_external_id)).fetchone()
     ticket_id = ticket_id[0] if ticket_id else save_ticket(conn, Ticket(integration, ticket_external_id))
     with write(conn):
+        if ev.kind == "reused":
+            # Linking is once per ticket and article: a reload of the sidebar or a second agent clicking
+            # Reuse must not count it again, nor post a second note on the ticket.
+            done = conn.execute("SELECT id FROM events WHERE ticket_id = ? AND kind = 'reused' AND article_id = ? "
+                                "ORDER BY id LIMIT 1", (ticket_id, ev.article_id)).fetchone()
+            if done:
+                return {"id": done[0], "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
+                        "macro_id": None, "already_recorded": True}
         if ev.kind == "created" and ev.article_id is None:
             ev.article_id = _create_article(conn, cfg, integration, ticket_external_id, ev)
         node = conn.execute("SELECT node_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
@@ -116,16 +127,18 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
 
 def _create_article(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str,
                     ev: Event) -> int:
-    """KCS capture: a new article from the ticket, work in progress and internal until reviewed."""
+    """KCS capture: a new article from the ticket, work in progress and internal until a publisher reviews
+    it, owned by the agent who captured it. Whatever the body says about state, visibility or owner is
+    ignored (an agent cannot publish), and it may only be filed under an existing taxonomy node."""
     raw = dict(ev.data["article"])
-    raw.setdefault("external_id", f"{integration}-{ticket_external_id}-{now()}")
-    raw.setdefault("state", "wip")
-    raw.setdefault("visibility", "internal")
-    raw.setdefault("owner", ev.agent)
+    raw.setdefault("external_id", f"{integration}-{ticket_external_id}-{now()}-{secrets.token_hex(3)}")
+    raw.update(state="wip", visibility="internal", owner=ev.agent)
     try:
         row = articles.clean(raw, cfg["suggest"]["default_language"])
     except articles.ArticleError as exc:
         raise EventError(f"article: {exc}") from None
+    if row.get("taxonomy") and taxonomy.find(conn, row["taxonomy"]) is None:
+        raise EventError(f"article: no taxonomy node {' / '.join(row['taxonomy'])!r}; an admin creates nodes")
     if conn.execute("SELECT 1 FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone():
         raise EventError(f"article: external_id {row['external_id']!r} exists already")
     articles.upsert(conn, row, ev.agent)
