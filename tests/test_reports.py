@@ -111,6 +111,9 @@ def test_roles(client, seeded, admin):
     ("from=2024-03-10&to=2024-03-01", "is after to"),
     ("group=team", "group must be one of"),
     ("format=xml", "format must be json or csv"),
+    ("to=9999-12-31", "to must be between 1970-01-01 and 9998-12-31"),
+    ("to=0001-01-05", "to must be between"),
+    ("from=0001-01-01&to=2024-01-01", "from must be between"),
 ])
 def test_bad_parameters_are_clear_400s(client, admin, query, words):
     resp = client.get(f"/api/reports/reuse?{query}", headers=admin)
@@ -153,3 +156,17 @@ def test_sign_in_only_returns_to_this_site(client, nxt, where):
     resp = client.post("/signin", data={"token": "test-admin-token", "next": nxt})
     assert resp.status_code == 303 and resp.headers["Location"] == where
     assert "HttpOnly" in resp.headers["Set-Cookie"] and "SameSite=Strict" in resp.headers["Set-Cookie"]
+
+
+def test_by_agent_shows_the_name_the_helpdesk_sent(client, admin):
+    assert client.post("/api/articles/import", headers=admin, json={"articles": [
+        {"external_id": "a1", "title": "Reset a password", "body": "Use the link."}]}).status_code == 200
+    art = client.get("/api/articles", headers=admin).json["articles"][0]["id"]
+    for ticket, name in (("801", "Zofia W."), ("802", "Zofia Wójcik")):
+        assert client.post(f"/api/tickets/zendesk/{ticket}/events", headers=admin, json={
+            "kind": "reused", "article_id": art, "agent": "zendesk:acme:user:4242", "agent_name": name}).status_code == 201
+    rows = client.get("/api/reports/reuse", headers=admin).json["by_agent"]
+    assert [(r["agent"], r["name"], r["reuses"]) for r in rows] == [("zendesk:acme:user:4242", "Zofia Wójcik", 2)]
+    csv_rows = list(csv.DictReader(io.StringIO(client.get("/api/reports/reuse?group=agent&format=csv",
+                                                          headers=admin).get_data(as_text=True))))
+    assert csv_rows[0]["name"] == "Zofia Wójcik"

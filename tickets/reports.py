@@ -10,7 +10,8 @@ Definitions (a date range is whole UTC days, `from` and `to` both included):
   `searched` events in the range; **reuses** counts `reused` events.
 - A ticket and its events count under the taxonomy node the ticket is mapped to now (events of a ticket that
   no longer exists under the node recorded on the event).
-- By agent: **tickets** an agent recorded any event on, **tickets_with_reuse** those the agent reused on.
+- By agent: **tickets** an agent recorded any event on, **tickets_with_reuse** those the agent reused on;
+  **name** is the display name the helpdesk last sent for that agent (the `agent` column is its id).
 - By week: weeks start on Monday; a ticket counts in the week of its first qualifying set or reuse.
 - **Gaps**: taxonomy nodes with tickets in the range but no reuse, or with no article filed under them.
 """
@@ -28,13 +29,14 @@ EVENT_COUNTS = {"reused": "reuses", "flagged": "flags", "created": "creates", "m
                 "searched": "searches"}
 MAX_DAYS = 3700
 DEFAULT_DAYS = 30
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)    # room for the week and next-day arithmetic
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 COLUMNS = {
     "node": ("node_id", "path", "tickets", "tickets_with_suggestions", "tickets_without_suggestions",
              "tickets_with_reuse", "reuse_rate", "reuses", "flags", "creates", "macro_inserts", "searches",
              "articles"),
-    "agent": ("agent", "tickets", "tickets_with_reuse", "reuse_rate", "reuses", "flags", "creates",
+    "agent": ("agent", "name", "tickets", "tickets_with_reuse", "reuse_rate", "reuses", "flags", "creates",
               "macro_inserts", "searches"),
     "week": ("week", "week_start", "tickets_with_suggestions", "tickets_with_reuse", "reuse_rate", "reuses",
              "flags", "creates", "macro_inserts", "searches"),
@@ -52,9 +54,12 @@ def parse_day(value: str | None, name: str, default: date) -> date:
     if not DATE_RE.match(text):
         raise ReportError(f"{name} must be a date as YYYY-MM-DD, got {value!r}")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ReportError(f"{name} is not a calendar date: {value!r}") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ReportError(f"{name} must be between {EARLIEST} and {LATEST}, got {value!r}")
+    return day
 
 
 def parse_range(date_from: str | None, date_to: str | None, today: date | None = None) -> tuple[date, date]:
@@ -154,8 +159,12 @@ def reuse_report(conn: sqlite3.Connection, start: date, end: date) -> dict:
         node_row(node_id)["tickets_with_reuse"] += 1
         week_of(first_reuse)["tickets_with_reuse"] += 1
 
-    by_agent: dict = {agent: {"agent": agent, "tickets": touched, "tickets_with_reuse": reused,
-                              "reuse_rate": _rate(reused, touched), **_counters()}
+    names = dict(conn.execute("""
+        SELECT agent, json_extract(data, '$.agent_name') FROM events
+        WHERE created_at >= ? AND created_at < ? AND json_valid(data) AND json_extract(data, '$.agent_name') != ''
+        ORDER BY id""", (lo, hi)).fetchall())                      # each agent's latest display name
+    by_agent: dict = {agent: {"agent": agent, "name": names.get(agent, ""), "tickets": touched,
+                              "tickets_with_reuse": reused, "reuse_rate": _rate(reused, touched), **_counters()}
                       for agent, touched, reused in agents}
     totals = {"tickets": len(sets), "tickets_with_suggestions": sum(1 for s in sets if s[3]),
               "tickets_with_reuse": len(reuse), "reuse_rate": 0.0, **_counters(),
