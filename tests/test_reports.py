@@ -163,8 +163,8 @@ def test_by_agent_shows_the_name_the_helpdesk_sent(client, admin):
         {"external_id": "a1", "title": "Reset a password", "body": "Use the link."}]}).status_code == 200
     art = client.get("/api/articles", headers=admin).json["articles"][0]["id"]
     for ticket, name in (("801", "Zofia W."), ("802", "Zofia Wójcik")):
-        assert client.post(f"/api/tickets/zendesk/{ticket}/events", headers=admin, json={
-            "kind": "reused", "article_id": art, "agent": "zendesk:acme:user:4242", "agent_name": name}).status_code == 201
+        event = {"kind": "reused", "article_id": art, "agent": "zendesk:acme:user:4242", "agent_name": name}
+        assert client.post(f"/api/tickets/zendesk/{ticket}/events", headers=admin, json=event).status_code == 201
     rows = client.get("/api/reports/reuse", headers=admin).json["by_agent"]
     assert [(r["agent"], r["name"], r["reuses"]) for r in rows] == [("zendesk:acme:user:4242", "Zofia Wójcik", 2)]
     csv_rows = list(csv.DictReader(io.StringIO(client.get("/api/reports/reuse?group=agent&format=csv",
