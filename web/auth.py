@@ -60,9 +60,10 @@ def actor() -> dict | None:
         token = bearer()
         g.actor = None
         if token:
+            # A session is a JWT (two dots); an API token may have two dots too, so it is tried as well.
             if token.count(".") == 2:
                 g.actor = decode_session(token)
-            else:
+            if g.actor is None:
                 g.actor = tokens.lookup(get_db(), token)
                 if g.actor:
                     g.actor["via"] = "token"
