@@ -13,11 +13,41 @@ Syntax errors, unsafe access and runtime errors become RenderError with a messag
 """
 from __future__ import annotations
 
+import time
+
 from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 20_000
-ENV = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined, keep_trailing_newline=True)
+MAX_RANGE = 1_000               # items one range() may give
+MAX_SECONDS = 2.0               # a render that takes longer is stopped at its next range() or output
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, bounded in work too: a macro is text for one comment, so no range() longer than
+    MAX_RANGE, no string or list multiplied past MAX_OUTPUT, no huge powers, no lorem-ipsum generator,
+    and a time budget checked on every range() and every piece of output."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise RenderError("template error: exponent too large")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT:
+                    raise RenderError(f"template error: a repeated text longer than {MAX_OUTPUT} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+def _deadline_check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise RenderError(f"the template took longer than {MAX_SECONDS:g} s to render")
+
+
+ENV = _Sandbox(autoescape=False, undefined=ChainableUndefined, keep_trailing_newline=True)
+for _name in ("lipsum", "cycler", "joiner"):
+    ENV.globals.pop(_name, None)
 
 
 class RenderError(ValueError):
@@ -55,8 +85,18 @@ def render(body: str, ticket: dict | None = None, agent_name: str = "", article:
     """The macro's text for this ticket; RenderError when the template is broken or unsafe."""
     check(body)
     parts, size = [], 0
+    deadline = time.monotonic() + MAX_SECONDS
+
+    def bounded_range(*args):
+        _deadline_check(deadline)
+        items = range(*args)
+        if len(items) > MAX_RANGE:
+            raise RenderError(f"template error: range() of more than {MAX_RANGE} items")
+        return items
+
     try:
-        for chunk in ENV.from_string(body).generate(context(ticket, agent_name, article)):
+        for chunk in ENV.from_string(body).generate(context(ticket, agent_name, article), range=bounded_range):
+            _deadline_check(deadline)
             size += len(chunk)
             if size > MAX_OUTPUT:
                 raise RenderError(f"the rendered text is longer than {MAX_OUTPUT} characters")

@@ -1,6 +1,8 @@
 """Response macros: sandboxed rendering, the library and its search index, the HTTP API, shipped examples."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from access import tokens
@@ -113,3 +115,16 @@ def test_shipped_macros_load_render_and_rank(client, admin, db):
     answer = client.post("/api/suggest", headers=admin,
                          json={"subject": "Mein Paket ist beschädigt", "description": "Ich möchte eine Erstattung"})
     assert answer.json["macros"][0]["external_id"] == "macro-de-refund-confirmed"
+
+
+@pytest.mark.parametrize("body, words", [
+    ("Hi {{ lipsum(n=1000000) }}", "'lipsum' is undefined"),
+    ("{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}{% endfor %}{% endfor %}"
+     "{% endfor %}x", "took longer than 2 s"),
+    ("{% for i in range(10**6) %}{% endfor %}", "range() of more than 1000 items"),
+    ('{{ "x" * 10**9 }}', "a repeated text longer than 20000 characters"),
+    ("{{ 2 ** 100000000 }}", "exponent too large"),
+])
+def test_a_macro_cannot_tie_up_a_worker(body, words):
+    with pytest.raises(render.RenderError, match=re.escape(words)):
+        render.render(body, {"requester_name": "Ann Lee"})
