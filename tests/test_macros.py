@@ -32,7 +32,8 @@ def test_undefined_is_empty_and_output_is_not_escaped():
     ("Hi\n{{ ticket.subject + }}", "syntax error on line 2"),
     ("{{ ticket.subject + 1 }}", "TypeError"),
     ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "unsafe"),
-    ("{% for i in range(99999) %}{{ 'x' * 100 }}{% endfor %}", "longer than"),
+    ("{% for i in range(99999) %}{{ 'x' * 100 }}{% endfor %}", "range() of more than"),
+    ("{% for i in range(999) %}{{ 'x' * 100 }}{% endfor %}", "longer than"),
 ])
 def test_broken_or_unsafe_templates_raise_render_error(body, words):
     with pytest.raises(render.RenderError) as err:
