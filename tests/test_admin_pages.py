@@ -69,6 +69,10 @@ def test_taxonomy_articles_flags_tokens_pages(client, admin, db, live_server, pa
     page.click("#taxonomy-form button[type=submit]")
     page.wait_for_url("**/admin/taxonomy?done=node")
     assert page.locator("#taxonomy", has_text="Notifications").count() == 1
+    page.fill("#node-path", "Заказы / ---")                      # an empty segment: refused, the input kept
+    page.click("#taxonomy-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#node-path").input_value() == "Заказы / ---"
 
     page.click("text=Open flags")
     assert page.locator("#flags", has_text="<script>alert(1)</script> link moved").count() == 1

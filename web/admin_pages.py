@@ -62,7 +62,8 @@ def taxonomy_add():
         with write(conn):
             taxonomy.ensure_path(conn, segments)
     except taxonomy.TaxonomyError as exc:
-        return _render("admin_taxonomy.html", 400, nodes=taxonomy.tree(conn), error=str(exc))
+        return _render("admin_taxonomy.html", 400, nodes=taxonomy.tree(conn), error=str(exc),
+                       typed=request.form.get("path", ""))
     return redirect(url_for(".taxonomy_page", done="node"), 303)
 
 
