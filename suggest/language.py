@@ -12,19 +12,25 @@ def from_locale(locale: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
+LETTERS = {"pl": frozenset("ąćęłńśźż"), "de": frozenset("äöüß")}     # letters only that language uses here
+
+
 def detect(text: str, default: str) -> str:
-    """Cyrillic → ru; otherwise the language whose stop words the text uses most; ties → default."""
+    """The language with the most votes; ties → default. A word in Cyrillic votes for Russian; a word with
+    letters only Polish (ą, ł, ż…) or German (ä, ß…) uses votes for that language; a stop word votes for
+    each language that lists it. So "Не работает VPN client на MacBook" is Russian, and "Zwrot pieniędzy za
+    zamówienie" Polish, although "za" is on the English stop list too."""
     tokens = words(text)
     if not tokens:
         return default
-    cyrillic = sum(1 for t in tokens if any("а" <= c <= "я" for c in t))
-    if cyrillic * 2 >= len(tokens):
-        return "ru"
-    hits = {lang: sum(1 for t in tokens if t in stop_words(lang)) for lang in ("en", "de", "pl")}
-    best = max(hits.values())
+    votes = {lang: sum(1 for t in tokens if t in stop_words(lang)) for lang in ("en", "de", "pl")}
+    votes["ru"] = sum(1 for t in tokens if any("а" <= c <= "я" for c in t))
+    for lang, letters in LETTERS.items():
+        votes[lang] += sum(1 for t in tokens if letters.intersection(t))
+    best = max(votes.values())
     if best == 0:
         return default
-    leaders = [lang for lang, n in hits.items() if n == best]
+    leaders = [lang for lang, n in votes.items() if n == best]
     return default if default in leaders else leaders[0]
 
 

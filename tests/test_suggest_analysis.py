@@ -44,5 +44,13 @@ def test_language_from_locale_then_text_then_default():
     assert detect("Ich kann mich nicht anmelden, was soll ich tun?", "en") == "de"
     assert detect("Не могу войти в личный кабинет", "en") == "ru"
     assert detect("12345", "de") == "de"
+
+
+def test_mixed_script_and_shared_stop_words_do_not_hide_the_language():
+    assert detect("Не работает VPN client на MacBook Pro 14 M1", "en") == "ru"
+    assert detect("Outlook 365 не синхронизирует Exchange mailbox", "en") == "ru"
+    assert detect("Zwrot pieniędzy za zamówienie", "en") == "pl"
+    assert detect("Größe der Datei", "en") == "de"
+    assert detect("My order has not arrived", "pl") == "en"
     assert resolve(None, "pl-PL", "the text is English", "en") == "pl"
     assert resolve("RU", None, "", "en") == "ru"
