@@ -30,6 +30,7 @@ def clean(raw, default_language: str) -> dict:
             value = ""
         if not isinstance(value, str):
             raise ArticleError(f"{key} must be text")
+        value = records.unicode_text(value, key, ArticleError)
         if len(value) > (MAX_TITLE if key == "title" else MAX_TEXT):
             raise ArticleError(f"{key} is too long")
         row[key] = value.strip()
@@ -88,7 +89,7 @@ def upsert(conn: sqlite3.Connection, row: dict, changed_by: str = "") -> str:
 
 
 def import_articles(conn: sqlite3.Connection, items: list, default_language: str, changed_by: str = "") -> dict:
-    """Upsert a batch in one transaction; bad items are reported with their position and skipped."""
+    """Upsert a batch in one transaction; bad items are reported with their index in `items` and skipped."""
     result = {"created": 0, "updated": 0, "skipped": 0, "errors": []}
     with write(conn):
         for i, raw in enumerate(items):
@@ -104,6 +105,8 @@ def import_articles(conn: sqlite3.Connection, items: list, default_language: str
 
 
 def get(conn: sqlite3.Connection, article_id: int) -> dict | None:
+    if not records.row_id_fits(article_id):
+        return None
     conn.row_factory = sqlite3.Row
     try:
         row = conn.execute("SELECT a.*, n.names AS node_names FROM articles a "

@@ -8,9 +8,11 @@ import json
 import sqlite3
 
 from kb import taxonomy
+from kb.records import row_id_fits, unicode_text
 from store import now
 
 KINDS = ("field", "tag", "form")
+MAX_PRIORITY = 1_000_000_000
 
 
 class RuleError(ValueError):
@@ -25,8 +27,11 @@ def add_rule(conn: sqlite3.Connection, kind: str, value, node_path: list[str], f
         raise RuleError("a field rule needs field_id (the Zendesk ticket field id)")
     if value is None or str(value).strip() == "":
         raise RuleError("value must not be empty")
-    if not isinstance(priority, int) or isinstance(priority, bool):
-        raise RuleError("priority must be a whole number")
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -MAX_PRIORITY <= priority <= MAX_PRIORITY:
+        raise RuleError(f"priority must be a whole number from {-MAX_PRIORITY} to {MAX_PRIORITY}")
+    for name, given in (("value", value), ("field_id", field_id)):
+        if isinstance(given, str):
+            unicode_text(given, name, RuleError)
     if not node_path or not isinstance(node_path, list):
         raise RuleError("taxonomy must be a non-empty list of path segments")
     node_id = taxonomy.ensure_path(conn, node_path)
@@ -37,11 +42,15 @@ def add_rule(conn: sqlite3.Connection, kind: str, value, node_path: list[str], f
 
 
 def get_rule(conn: sqlite3.Connection, rule_id: int) -> dict | None:
+    if not row_id_fits(rule_id):
+        return None
     rows = _rules(conn, "WHERE r.id = ?", (rule_id,))
     return rows[0] if rows else None
 
 
 def delete_rule(conn: sqlite3.Connection, rule_id: int) -> bool:
+    if not row_id_fits(rule_id):
+        return False
     return conn.execute("DELETE FROM mapping_rules WHERE id = ?", (rule_id,)).rowcount > 0
 
 

@@ -5,6 +5,7 @@ import json
 import re
 import sqlite3
 
+from kb.records import unicode_text
 from store import now
 
 SEGMENT_RE = re.compile(r"[^\w-]+", re.UNICODE)
@@ -27,6 +28,7 @@ def ensure_path(conn: sqlite3.Connection, segments: list[str]) -> int | None:
     for seg in segments:
         if not isinstance(seg, str):
             raise TaxonomyError(f"taxonomy segment {seg!r} is not text")
+        unicode_text(seg, "taxonomy segment", TaxonomyError)
         s = slug(seg)
         path = f"{path}/{s}" if path else s
         names.append(seg.strip())

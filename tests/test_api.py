@@ -45,8 +45,9 @@ def test_import_json_lines_reports_bad_items(client, admin):
     r = resp.get_json()
     assert resp.status_code == 200
     assert r["created"] == 1
-    assert [e.get("line") or e.get("index") for e in r["errors"]] == [2, 1, 2]
-    assert "title is required" in r["errors"][1]["error"]
+    assert [e["line"] for e in r["errors"]] == [2, 3, 4]          # JSON Lines errors name their line, in order
+    assert not any("index" in e for e in r["errors"])
+    assert "title is required" in r["errors"][1]["error"] and r["errors"][1]["external_id"] == "x"
 
 
 def test_import_needs_publisher_role(client, db):

@@ -9,11 +9,12 @@ from flask import Blueprint, abort, jsonify, request
 
 from access import tokens
 from kb import articles, catalog, flags, mapping, taxonomy
+from kb.records import MAX_ROW_ID, row_id_fits
 from store import write
 from web import admin_pages, macro_api
 from web.auth import actor, require
 from web.db import get_db
-from web.payload import json_object
+from web.payload import json_object, row_id
 
 bp = Blueprint("admin", __name__)
 bp.register_blueprint(admin_pages.bp)
@@ -31,9 +32,20 @@ def _query_int(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    # isascii: "²".isdigit() is true but int("²") fails; the length test keeps int() off absurdly long strings
+    if not (raw.isascii() and raw.isdigit() and len(raw.lstrip("0")) <= len(str(hi))) or not lo <= int(raw) <= hi:
         abort(400, description=f"{name} must be a whole number from {lo} to {hi}")
     return int(raw)
+
+
+def _node_arg() -> str | None:
+    """?node= as an id or a slash path; an id no node can have (beyond SQLite's range) is refused here."""
+    node = request.args.get("node") or None
+    digits = (node or "").strip().strip("/")
+    if digits.isdigit() and not (digits.isascii() and len(digits.lstrip("0")) <= len(str(MAX_ROW_ID))
+                                 and row_id_fits(int(digits))):
+        abort(400, description=f"no taxonomy node {digits!r}: a node id is a whole number (0-9) up to {MAX_ROW_ID}")
+    return node
 
 
 @bp.get("/api/taxonomy")
@@ -87,7 +99,7 @@ def mappings_delete(rule_id: int):
     """Delete a mapping rule."""
     conn = get_db()
     with write(conn):
-        gone = mapping.delete_rule(conn, rule_id)
+        gone = mapping.delete_rule(conn, row_id(rule_id, "mapping rule"))
     if not gone:
         abort(404, description=f"no mapping rule {rule_id}")
     return "", 204
@@ -101,7 +113,7 @@ def articles_list():
     if state and state not in articles.STATES:
         abort(400, description=f"state must be one of {list(articles.STATES)}")
     try:
-        result = catalog.articles(get_db(), state=state, language=language, node=request.args.get("node") or None,
+        result = catalog.articles(get_db(), state=state, language=language, node=_node_arg(),
                                   limit=_query_int("limit", 100, 1, 500), offset=_query_int("offset", 0, 0, 10**9))
     except catalog.CatalogError as exc:
         abort(400, description=str(exc))
@@ -114,7 +126,7 @@ def article_state(article_id: int):
     """Move an article to another KCS state: {"state": "wip|not_validated|validated|archived"} (publisher)."""
     data = json_object()
     conn = get_db()
-    if articles.get(conn, article_id) is None:
+    if articles.get(conn, row_id(article_id, "article")) is None:
         abort(404, description=f"no article {article_id}")
     try:
         return jsonify(articles.set_state(conn, article_id, data.get("state"), actor()["name"]))
@@ -126,7 +138,7 @@ def article_state(article_id: int):
 @require("publisher")
 def article_versions(article_id: int):
     """Every version of an article, newest first (publisher)."""
-    found = catalog.versions(get_db(), article_id)
+    found = catalog.versions(get_db(), row_id(article_id, "article"))
     if found is None:
         abort(404, description=f"no article {article_id}")
     return jsonify({"article_id": article_id, "versions": found})

@@ -7,7 +7,7 @@ from kb import articles
 from tickets import events, intake
 from web.auth import actor, require
 from web.db import cfg, get_db
-from web.payload import int_arg, json_object, records, text_arg
+from web.payload import int_arg, json_object, records, row_id, text_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 INTEGRATIONS = ("zendesk", "demo")
@@ -17,17 +17,16 @@ INTEGRATIONS = ("zendesk", "demo")
 @require("publisher")
 def import_articles():
     """Upsert articles on external_id from {"articles": [...]} or JSON Lines."""
-    items, parse_errors = records("articles")
-    result = articles.import_articles(get_db(), items, cfg()["suggest"]["default_language"], actor()["name"])
-    result["errors"] = parse_errors + result["errors"]
-    return jsonify(result)
+    batch = records("articles")
+    result = articles.import_articles(get_db(), batch.items, cfg()["suggest"]["default_language"], actor()["name"])
+    return jsonify(batch.report(result))
 
 
 @bp.get("/articles/<int:article_id>")
 @require("agent")
 def article(article_id: int):
     """One article with its KCS fields."""
-    art = articles.get(get_db(), article_id)
+    art = articles.get(get_db(), row_id(article_id, "article"))
     if art is None:
         abort(404, description=f"no article {article_id}")
     return jsonify(art)

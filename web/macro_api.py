@@ -7,7 +7,7 @@ from kb import articles
 from macros import library, render
 from web.auth import actor, require
 from web.db import cfg, get_db
-from web.payload import json_object, records
+from web.payload import id_arg, json_object, records, row_id
 
 bp = Blueprint("macros", __name__, url_prefix="/api/macros")
 
@@ -16,10 +16,8 @@ bp = Blueprint("macros", __name__, url_prefix="/api/macros")
 @require("publisher")
 def import_macros():
     """Upsert macros on external_id from {"macros": [...]} or JSON Lines (publisher)."""
-    items, parse_errors = records("macros")
-    result = library.import_macros(get_db(), items, cfg()["suggest"]["default_language"])
-    result["errors"] = parse_errors + result["errors"]
-    return jsonify(result)
+    batch = records("macros")
+    return jsonify(batch.report(library.import_macros(get_db(), batch.items, cfg()["suggest"]["default_language"])))
 
 
 @bp.get("")
@@ -34,7 +32,7 @@ def list_macros():
 @require("agent")
 def get_macro(macro_id: int):
     """One macro with its template."""
-    macro = library.get(get_db(), macro_id)
+    macro = library.get(get_db(), row_id(macro_id, "macro"))
     if macro is None:
         abort(404, description=f"no macro {macro_id}")
     return jsonify(macro)
@@ -45,12 +43,10 @@ def _article(data: dict) -> dict | None:
     given = data.get("article") or {}
     if not isinstance(given, dict):
         abort(400, description='article must be an object {"title", "url"}')
-    article_id = data.get("article_id")
+    article_id = id_arg(data, "article_id")
     if article_id is None:
         return given or None
-    if isinstance(article_id, bool) or not str(article_id).isdigit():
-        abort(400, description="article_id must be a whole number")
-    art = articles.get(get_db(), int(article_id))
+    art = articles.get(get_db(), article_id)
     if art is None:
         abort(400, description=f"no article {article_id}")
     url = given.get("url") or f"{cfg()['server']['public_url'].rstrip('/')}/api/articles/{art['id']}"
@@ -62,7 +58,7 @@ def _article(data: dict) -> dict | None:
 def render_macro(macro_id: int):
     """The macro's text for a ticket: {"ticket": {"id", "subject", "requester": {"name"}}, "article_id"?} (agent)."""
     data = json_object()
-    macro = library.get(get_db(), macro_id)
+    macro = library.get(get_db(), row_id(macro_id, "macro"))
     if macro is None:
         abort(404, description=f"no macro {macro_id}")
     ticket = data.get("ticket") or {}
