@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from kb import taxonomy
+from kb import records, taxonomy
 
 LIST_COLUMNS = ("id", "external_id", "title", "language", "state", "visibility", "version", "reuse_count", "owner",
                 "source_ticket", "updated_at")
@@ -17,8 +17,9 @@ class CatalogError(ValueError):
 def node_filter(conn: sqlite3.Connection, node: str) -> str:
     """A node given as its id or its slash path ('orders/refunds') → its slug path (for subtree tests)."""
     node = node.strip().strip("/")
-    if node.isdigit():
-        row = conn.execute("SELECT path FROM taxonomy_nodes WHERE id = ?", (int(node),)).fetchone()
+    if node.isascii() and node.isdigit():                      # "²".isdigit() is true too
+        row = conn.execute("SELECT path FROM taxonomy_nodes WHERE id = ?", (int(node),)).fetchone() \
+            if records.row_id_fits(int(node)) else None
     else:
         try:
             slugs = "/".join(taxonomy.slug(s) for s in node.split("/") if s.strip())

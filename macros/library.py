@@ -38,6 +38,7 @@ def clean(raw, default_language: str) -> dict:
             raise MacroError(f"{key} is required (text)")
         if len(value) > limit:
             raise MacroError(f"{key} is longer than {limit} characters")
+        value = records.unicode_text(value, key, MacroError)
         row[key] = value.strip() if key == "title" else value
     try:
         check(row["body"])
