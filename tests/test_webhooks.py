@@ -9,7 +9,7 @@ from conftest import TEST_SECRET, sign, ticket_event
 
 from integrations.zendesk import webhook
 from kb import mapping
-from store import write
+from store import connect, write
 
 ARTICLE = {"external_id": "refund-damaged", "title": "Refund for a parcel that arrived damaged",
            "body": "Open the order, choose Return, pick Damaged on arrival and select Refund to card.",
@@ -133,3 +133,99 @@ def test_unconfigured_secret_refuses_everything(config):
     resp = client.post("/webhooks/zendesk", data=raw, headers=sign(raw))
     assert resp.status_code == 401
     assert "KS_ZENDESK_WEBHOOK_SECRET" in resp.get_json()["message"]
+
+
+def _event(kind: str, ticket_id: str, subject: str, description: str, tags=(), **detail) -> bytes:
+    """A Zendesk ticket event of another type than created: same envelope, `detail` is the ticket as it is now."""
+    body = json.loads(ticket_event(ticket_id, subject, description, tags=tags))
+    body["type"] = f"zen:event-type:ticket.{kind}"
+    body["detail"].update(detail)
+    return json.dumps(body).encode()
+
+
+def _notes(db) -> int:
+    return db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'note'").fetchone()[0]
+
+
+@pytest.mark.parametrize("kind", ["status_changed", "priority_changed", "agent_assignment_changed",
+                                  "comment_added", "tags_changed", "custom_field_changed"])
+def test_later_ticket_events_make_no_new_suggestions_or_note(client, admin, db, kind):
+    client.post("/api/articles/import", json={"articles": [ARTICLE]}, headers=admin)
+    created = ticket_event("520", "Parcel arrived damaged", "The mug is broken, I want a refund")
+    assert client.post("/webhooks/zendesk", data=created, headers=sign(created)).status_code == 202
+    later = _event(kind, "520", "Parcel arrived damaged", "The mug is broken, I want a refund",
+                   status="OPEN", priority="HIGH", assignee_id="2002")
+    resp = client.post("/webhooks/zendesk", data=later, headers=sign(later))
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["status"] == "ignored" and kind in resp.get_json()["reason"]
+    assert resp.get_json()["ticket_updated"] is False          # same text: nothing to store
+    assert db.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 1
+    assert _notes(db) == 1
+    assert db.execute("SELECT status FROM webhook_deliveries ORDER BY id").fetchall() == [("processed",),
+                                                                                         ("ignored",)]
+
+
+def test_later_event_updates_the_stored_ticket_text_only(client, admin, db):
+    client.post("/api/articles/import", json={"articles": [ARTICLE]}, headers=admin)
+    created = ticket_event("521", "Parcel arrived damaged", "The mug is broken")
+    assert client.post("/webhooks/zendesk", data=created, headers=sign(created)).status_code == 202
+    changed = _event("subject_changed", "521", "Damaged parcel: refund to card", "The mug is broken",
+                     tags=["vip"])
+    resp = client.post("/webhooks/zendesk", data=changed, headers=sign(changed))
+    assert resp.status_code == 200 and resp.get_json() | {"reason": ""} == {
+        "status": "ignored", "reason": "", "ticket_updated": True}
+    sug = client.get("/api/tickets/zendesk/521/suggestions", headers=admin).get_json()
+    assert sug["ticket"]["subject"] == "Damaged parcel: refund to card" and sug["ticket"]["tags"] == ["vip"]
+    assert db.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 1
+    assert _notes(db) == 1
+    # A change of a ticket we never saw created makes no ticket here.
+    unknown = _event("status_changed", "522", "Printer offline", "It shows offline")
+    resp = client.post("/webhooks/zendesk", data=unknown, headers=sign(unknown))
+    assert resp.status_code == 200 and resp.get_json()["ticket_updated"] is False
+    assert db.execute("SELECT COUNT(*) FROM tickets WHERE external_id = '522'").fetchone()[0] == 0
+
+
+def test_our_write_back_brings_no_second_note(config, fake_zendesk):
+    """The whole loop: the created event, our note and tags written to Zendesk by the worker, then what Zendesk
+    sends back about that update (comment and tag events, and a trigger fired on update), and a second creation
+    delivery (event webhook and trigger both set up). One note on the ticket, ever."""
+    from fake_zendesk import zendesk_config
+
+    from app import create_app
+    from integrations.zendesk import client as zendesk
+    from jobs.worker import drain
+
+    config["zendesk"].update(zendesk_config(fake_zendesk))
+    app = create_app(config)
+    client, cfg = app.test_client(), app.config["KS"]
+    admin = {"Authorization": "Bearer test-admin-token"}
+    client.post("/api/articles/import", json={"articles": [ARTICLE]}, headers=admin)
+    fake_zendesk.add_user(1001)
+    fake_zendesk.add_ticket(530, "Parcel arrived damaged", "The mug is broken, I want a refund")
+    created = ticket_event("530", "Parcel arrived damaged", "The mug is broken, I want a refund")
+    assert client.post("/webhooks/zendesk", data=created, headers=sign(created)).status_code == 202
+    trigger = json.dumps({"ticket": {"id": "530", "subject": "Parcel arrived damaged",
+                                     "description": "The mug is broken, I want a refund", "tags": "",
+                                     "locale": "English", "custom_fields": {}}}).encode()
+    # The trigger's delivery of the same creation, before our note reached the ticket: a fresh set, no new note.
+    assert client.post("/webhooks/zendesk", data=trigger, headers=sign(trigger)).status_code == 202
+
+    conn = connect(config["database"]).conn
+    try:
+        drain(conn, cfg, zendesk.from_config(cfg))
+        ticket = fake_zendesk.tickets[530]
+        assert "ks_suggested" in ticket["tags"]
+        tags = " ".join(ticket["tags"])
+        echoes = [_event("comment_added", "530", ticket["subject"], ticket["description"], tags=ticket["tags"]),
+                  _event("tags_changed", "530", ticket["subject"], ticket["description"], tags=ticket["tags"]),
+                  json.dumps({"ticket": {"id": "530", "subject": ticket["subject"], "tags": tags,
+                                         "description": ticket["description"]}}).encode()]
+        for echo in echoes:
+            resp = client.post("/webhooks/zendesk", data=echo, headers=sign(echo))
+            assert resp.status_code == 200 and resp.get_json()["status"] == "ignored", resp.get_json()
+        drain(conn, cfg, zendesk.from_config(cfg))
+        notes = [c for c in fake_zendesk.comments[530] if not c["public"]]
+        assert len(notes) == 1 and "Refund for a parcel" in notes[0]["body"]
+        assert _notes(conn) == 1
+    finally:
+        conn.close()

@@ -70,30 +70,61 @@ def latest_set(conn: sqlite3.Connection, ticket_id: int) -> dict | None:
     return payload
 
 
+def ticket_suggestions(conn: sqlite3.Connection, cfg: dict, t: Ticket) -> dict:
+    """The ticket's suggestion set, not stored. Call it outside a transaction: the search index catches up
+    only on committed changes."""
+    return suggestions(conn, cfg, subject=t.subject, description=t.description, locale=t.locale,
+                       fields=t.fields, tags=t.tags, form_id=t.form_id)
+
+
 def handle(conn: sqlite3.Connection, cfg: dict, t: Ticket, write_back: bool = True) -> dict:
-    """Store the ticket, compute and store its suggestion set, queue write-back jobs. Returns the set."""
-    ticket_id = save_ticket(conn, t)
-    result = suggestions(conn, cfg, subject=t.subject, description=t.description, locale=t.locale,
-                         fields=t.fields, tags=t.tags, form_id=t.form_id)
+    """Compute the ticket's suggestion set, then store ticket, set and jobs (`record`). Returns the set."""
+    result = ticket_suggestions(conn, cfg, t)
+    record(conn, cfg, t, result, write_back)
+    return result
+
+
+def record(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict, write_back: bool = True) -> int:
+    """Store the ticket, its suggestion set and its write-back jobs in one transaction (or in the caller's):
+    all of them or, when anything fails, none. Returns the ticket's row id."""
     node_id = taxonomy.find(conn, result["taxonomy"]["path"]) if result["taxonomy"]["path"] else None
     with write(conn):
+        ticket_id = save_ticket(conn, t)
+        first = not conn.execute("SELECT 1 FROM suggestion_sets WHERE ticket_id = ? LIMIT 1", (ticket_id,)).fetchone()
         conn.execute("INSERT INTO suggestion_sets (ticket_id, node_id, payload, created_at) VALUES (?, ?, ?, ?)",
                      (ticket_id, node_id, json.dumps(result), now()))
         conn.execute("UPDATE tickets SET language = ?, node_id = ? WHERE id = ?",
                      (result["language"], node_id, ticket_id))
-    if t.needs_fields:
-        outbox.enqueue(conn, t.integration, t.external_id, "fetch_fields", {})
-    if write_back:
-        queue_write_back(conn, cfg, t, result)
-    return result
+        if t.needs_fields:
+            outbox.enqueue(conn, t.integration, t.external_id, "fetch_fields", {})
+        if write_back:
+            queue_write_back(conn, cfg, t, result, note=first)
+    return ticket_id
 
 
-def queue_write_back(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict) -> None:
+def update_text(conn: sqlite3.Connection, t: Ticket) -> bool:
+    """A later change of a ticket we already hold (a helpdesk event other than its creation): store its current
+    subject, description, tags and fields when they differ, nothing more (no new suggestion set, no note).
+    True when stored; False when the ticket is unknown here, unchanged, or the change carries no ticket text."""
+    stored = load_ticket(conn, t.integration, t.external_id)
+    if stored is None or not (t.subject or t.description):
+        return False
+    if (t.subject, t.description, t.tags) == (stored["subject"], stored["description"], stored["tags"]) \
+            and (not t.fields or t.fields == stored["fields"]):
+        return False
+    save_ticket(conn, t)
+    return True
+
+
+def queue_write_back(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict, note: bool = True) -> None:
+    """Queue the write-back of a suggestion set. The note goes only with a ticket's first set (`note`): a second
+    delivery of its creation (an event webhook and a trigger both set up, a redelivery under a new invocation
+    id, a trigger fired before our note's loop-guard tag reached the ticket) refreshes the set, adds no note."""
     zc = cfg["zendesk"]
     mode = zc["write_back"]
     if mode == "off":
         return
-    if mode in ("note", "note_and_tags") and result["articles"]:
+    if note and mode in ("note", "note_and_tags") and result["articles"]:
         outbox.enqueue(conn, t.integration, t.external_id, "note", {
             "articles": [{"id": a["id"], "title": a["title"], "snippet": a["snippet"]} for a in result["articles"][:3]],
             "taxonomy": result["taxonomy"]["path"]})

@@ -4,21 +4,31 @@ Signature (Zendesk docs): X-Zendesk-Webhook-Signature = base64(HMAC-SHA256(signi
 X-Zendesk-Webhook-Signature-Timestamp + raw body)). The secret is used as the text Zendesk shows.
 
 Shapes accepted:
-- event webhooks: {"type": "zen:event-type:ticket.created", "detail": {"id": "123", "subject": …}, …}
+- event webhooks: {"type": "zen:event-type:ticket.created", "detail": {"id": "123", "subject": …}, "event": {…}, …}.
+  Every ticket event type has this shape, and its `detail` always carries the ticket as it is now (subject,
+  description, tags …); `event` says what changed. Only ticket.created is a new ticket (`is_creation`); the
+  others (ticket.status_changed, ticket.priority_changed, ticket.agent_assignment_changed,
+  ticket.comment_added, ticket.tags_changed, ticket.subject_changed …) are later changes of a ticket.
 - trigger webhooks with the JSON body in integrations/zendesk/trigger.py (placeholders rendered as strings:
-  tags space-separated, ids as text, custom fields as {"<field id>": "<value>"}).
+  tags space-separated, ids as text, custom fields as {"<field id>": "<value>"}). The admin's trigger fires on
+  creation (condition "Ticket is Created"), so this body counts as a creation.
+
+Text that SQLite cannot store as UTF-8 (lone surrogates such as a JSON "\\ud800") becomes U+FFFD, and control
+characters other than tab, newline and carriage return (NUL …) are dropped, so every signed ticket can be stored.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 
 from tickets.model import Ticket
 
 INTEGRATION = "zendesk"
 CREATED = "zen:event-type:ticket.created"
+EVENT_PREFIX = "zen:event-type:ticket."
 LANGUAGE_NAMES = {"english": "en", "deutsch": "de", "german": "de", "polski": "pl", "polish": "pl",
                   "русский": "ru", "russian": "ru"}
 
@@ -57,8 +67,28 @@ def verify(headers, raw: bytes, secret: str, window_s: int, now: datetime | None
         raise SignatureError(f"signature timestamp is {int(age)} s away from now (allowed {window_s} s): replay?")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def storable(text: str) -> str:
+    """The text with what SQLite cannot store as UTF-8 replaced (lone surrogates) or dropped (NUL, controls)."""
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
+
+
+def _clean(value):
+    """A JSON value with every string in it made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(str(k)): _clean(v) for k, v in value.items()}
+    return value
+
+
 def _text(value) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else storable(str(value))
 
 
 def _id(value) -> str | None:
@@ -70,9 +100,9 @@ def _tags(value) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [t for t in value.replace(",", " ").split() if t]
+        return [t for t in storable(value).replace(",", " ").split() if t]
     if isinstance(value, list):
-        return [str(t).strip() for t in value if str(t).strip()]
+        return [_text(t).strip() for t in value if _text(t).strip()]
     raise PayloadError("tags must be a list or a space-separated string")
 
 
@@ -81,13 +111,13 @@ def _fields(value) -> dict:
     if value in (None, ""):
         return {}
     if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
+        return {_text(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list):
         out = {}
         for item in value:
             if not isinstance(item, dict) or "id" not in item:
                 raise PayloadError("custom_fields items must be objects with id and value")
-            out[str(item["id"])] = item.get("value")
+            out[_text(item["id"])] = _clean(item.get("value"))
         return out
     raise PayloadError("custom_fields must be a list or an object")
 
@@ -103,11 +133,21 @@ def event_type(payload: dict) -> str:
     return str(payload.get("type") or "") if isinstance(payload, dict) else ""
 
 
+def _is_event(payload: dict) -> bool:
+    return "detail" in payload and str(payload.get("type", "")).startswith(EVENT_PREFIX)
+
+
+def is_creation(payload: dict) -> bool:
+    """Whether the delivery announces a new ticket: the ticket.created event, or the trigger body (the trigger
+    fires on creation). Any other ticket event is a later change of a ticket."""
+    return not _is_event(payload) or event_type(payload) == CREATED
+
+
 def parse(payload) -> Ticket:
     """One Ticket from an event-webhook or trigger-webhook payload; PayloadError when neither."""
     if not isinstance(payload, dict):
         raise PayloadError("the body must be a JSON object")
-    if "detail" in payload and str(payload.get("type", "")).startswith("zen:event-type:ticket."):
+    if _is_event(payload):
         data = payload["detail"]
         if not isinstance(data, dict):
             raise PayloadError("detail must be an object")
