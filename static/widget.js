@@ -42,6 +42,8 @@
       encodeURIComponent(p.dataset.ticket);
   }
 
+  var EXPIRED = "Your session has expired. Reload the ticket to continue.";
+
   function call(method, path, body, accept) {
     var init = { method: method, headers: { "Authorization": "Bearer " + boot.session,
                                             "Accept": accept || "application/json" } };
@@ -52,6 +54,12 @@
     return fetch(path, init).then(function (resp) {
       var read = (accept === "text/html") ? resp.text() : resp.json().catch(function () { return {}; });
       return read.then(function (data) {
+        if (resp.status === 401) {
+          showError(EXPIRED);
+          var expired = new Error(EXPIRED);
+          expired.status = 401;
+          throw expired;
+        }
         if (!resp.ok) {
           var err = new Error((data && data.message) || ("the server answered " + resp.status));
           err.status = resp.status;
@@ -73,6 +81,9 @@
     el.className = el.className.replace(/\s*is-(ok|error)/g, "") + (kind ? " is-" + kind : "");
     resize();
   }
+
+  /* The line shown when a call fails: an expired session gets the same plain sentence everywhere. */
+  function failed(what, err) { return err.status === 401 ? EXPIRED : what + ": " + err.message; }
 
   function showError(text) { note(panel() && panel().querySelector(".ks-status"), text, "error"); }
 
@@ -106,6 +117,25 @@
   }
 
   var STATE_LABELS = { validated: "Validated", not_validated: "Not validated", wip: "Work in progress" };
+  var SOURCE_LABELS = { rule: "mapped by rule", inferred: "inferred from text", none: "not mapped" };
+  var REUSED_LABEL = "Reused ✓";
+
+  /* Article ids already reused on this ticket (the server lists them in data-reused; reuses here add to it). */
+  function reusedIds() {
+    var p = panel();
+    try {
+      var ids = JSON.parse((p && p.dataset.reused) || "[]");
+      return Array.isArray(ids) ? ids.map(String) : [];
+    } catch (e) { return []; }
+  }
+
+  function markReused(id) {
+    var ids = reusedIds();
+    if (ids.indexOf(String(id)) < 0) { ids.push(String(id)); }
+    panel().dataset.reused = JSON.stringify(ids.map(Number));
+    panel().querySelectorAll('.ks-article[data-article-id="' + String(id) + '"] [data-action="reuse"]')
+      .forEach(function (b) { b.disabled = true; b.textContent = REUSED_LABEL; });
+  }
 
   function articleCard(a) {
     var tpl = document.getElementById("ks-article-template");
@@ -119,6 +149,11 @@
     fb.textContent = String(a.language || "").toUpperCase() + " fallback";
     fb.hidden = !a.fallback;
     li.querySelector(".ks-snippet").replaceChildren(highlighted(a.snippet, a.matched));
+    if (reusedIds().indexOf(String(a.id)) >= 0) {
+      var button = li.querySelector('[data-action="reuse"]');
+      button.disabled = true;
+      button.textContent = REUSED_LABEL;
+    }
     return li;
   }
 
@@ -134,7 +169,7 @@
         });
       });
       resize();
-    }, function (err) { note(li.querySelector(".ks-note"), "Could not load the steps: " + err.message, "error"); });
+    }, function (err) { note(li.querySelector(".ks-note"), failed("Could not load the steps", err), "error"); });
   }
 
   function reuse(li, button) {
@@ -145,10 +180,10 @@
       return record(event);
     }).then(function () {
       note(li.querySelector(".ks-note"), "Reuse recorded: this article is linked to the ticket.", "ok");
-      button.textContent = "Reused";
+      markReused(li.dataset.articleId);
     }, function (err) {
       button.disabled = false;
-      note(li.querySelector(".ks-note"), "Reuse not recorded: " + err.message, "error");
+      note(li.querySelector(".ks-note"), failed("Reuse not recorded", err), "error");
     });
   }
 
@@ -162,7 +197,7 @@
       form.reset();
       note(li.querySelector(".ks-note"), "Flag sent to the article's owner.", "ok");
     }, function (err) {
-      note(li.querySelector(".ks-note"), "Flag not sent: " + err.message, "error");
+      note(li.querySelector(".ks-note"), failed("Flag not sent", err), "error");
     }).then(function () { submit.disabled = false; });
   }
 
@@ -214,7 +249,7 @@
         return record({ kind: "macro_inserted", macro_id: Number(li.dataset.macroId) });
       }).then(function () { note(out, "Inserted into the reply.", "ok"); });
     }).catch(function (err) {
-      note(out, "Macro not inserted: " + err.message, "error");
+      note(out, failed("Macro not inserted", err), "error");
     }).then(function () { button.disabled = false; });
   }
 
@@ -227,10 +262,11 @@
     var button = form.querySelector('[type="submit"]');
     button.disabled = true;
     note(p.querySelector(".ks-status"), "");
-    call("POST", "/api/suggest", { subject: q, language: p.dataset.language || null, limit: 5 }).then(function (out) {
+    /* No language: the API detects the query's own (an agent may search in another language than the ticket's). */
+    call("POST", "/api/suggest", { subject: q, limit: 5 }).then(function (out) {
       if (!p.dataset.ticket) { return out; }
       return record({ kind: "searched", query: q }).then(function () { return out; }, function (err) {
-        showError("The search was not recorded: " + err.message);
+        showError(failed("The search was not recorded", err));
         return out;
       });
     }).then(function (out) {
@@ -245,11 +281,14 @@
       results.hidden = false;
       resize();
     }).catch(function (err) {
-      showError("Search failed: " + err.message);
+      showError(failed("Search failed", err));
     }).then(function () { button.disabled = false; });
   }
 
+  /* KCS capture. One request at a time; after success the form is reset and closed, and the confirmation names
+     the new article, so a second click cannot file the same article twice. */
   function createArticle(form) {
+    if (form.dataset.busy === "1") { return; }
     var out = form.querySelector(".ks-note");
     var f = form.elements;
     var article = { title: f.title.value.trim(), issue: f.issue.value.trim(), environment: f.environment.value.trim(),
@@ -260,12 +299,21 @@
       if (Array.isArray(path) && path.length) { article.taxonomy = path; }
     } catch (e) { /* no taxonomy */ }
     var submit = form.querySelector('[type="submit"]');
+    form.dataset.busy = "1";
     submit.disabled = true;
+    note(out, "");
     record({ kind: "created", article: article }).then(function (ev) {
-      note(out, "Article #" + ev.article_id + " created as work in progress. Thank you for capturing it.", "ok");
+      form.reset();
+      var details = form.closest("details");
+      if (details) { details.open = false; }
+      note(panel().querySelector(".ks-created"), "Article #" + ev.article_id + " “" + article.title +
+        "” created as work in progress. Thank you for capturing it.", "ok");
     }, function (err) {
-      note(out, "Article not created: " + err.message, "error");
-    }).then(function () { submit.disabled = false; });
+      note(out, failed("Article not created", err), "error");
+    }).then(function () {
+      form.dataset.busy = "";
+      submit.disabled = false;
+    });
   }
 
   document.addEventListener("click", function (e) {
@@ -318,27 +366,103 @@
     });
   }
 
-  /* A ticket the sidecar has not received yet: rank from the text the ZAF client gives (nothing stored). */
+  /* The taxonomy line of the panel's head, as the server renders it. */
+  function showTaxonomy(taxonomy) {
+    var node = panel().querySelector(".ks-node");
+    var parts = [];
+    if (taxonomy && Array.isArray(taxonomy.path) && taxonomy.path.length) {
+      var path = document.createElement("span");
+      path.className = "ks-path";
+      path.title = "Taxonomy node";
+      path.textContent = taxonomy.path.join(" › ");
+      var source = document.createElement("span");
+      source.className = "badge src-" + taxonomy.source;
+      source.textContent = SOURCE_LABELS[taxonomy.source] || taxonomy.source || "";
+      var confidence = document.createElement("span");
+      confidence.className = "muted ks-confidence";
+      confidence.textContent = Math.round((Number(taxonomy.confidence) || 0) * 100) + "%";
+      parts = [path, source, confidence];
+    } else {
+      var none = document.createElement("span");
+      none.className = "muted";
+      none.textContent = "Taxonomy: not mapped yet";
+      parts = [none];
+    }
+    node.replaceChildren.apply(node, parts);
+  }
+
+  /* One section (suggested articles, macros): its list filled from `items`, or its empty line shown. */
+  function fillSection(section, tag, items, make) {
+    var list = section.querySelector(":scope > .ks-list");
+    if (!list) {
+      list = document.createElement(tag);
+      list.className = "ks-list";
+      var empty = section.querySelector(":scope > .ks-empty");
+      section.insertBefore(list, empty);
+    }
+    list.replaceChildren.apply(list, items.map(make));
+    list.hidden = !items.length;
+    section.querySelectorAll(":scope > .ks-more").forEach(function (more) { more.remove(); });
+    var emptyLine = section.querySelector(":scope > .ks-empty");
+    if (emptyLine) { emptyLine.hidden = items.length > 0; }
+  }
+
+  function macroItem(m) {
+    var tpl = document.getElementById("ks-macro-template");
+    var li = tpl.content.firstElementChild.cloneNode(true);
+    li.dataset.macroId = String(m.id);
+    li.dataset.body = m.body || "";
+    li.querySelector(".ks-title").textContent = m.title;
+    li.querySelector(".ks-language").textContent = String(m.language || "").toUpperCase();
+    return li;
+  }
+
+  /* A ticket whose text the sidecar does not hold (no webhook yet): rank from the text the ZAF client gives,
+     every time the panel opens, and show the result as the ticket's suggestions (nothing is stored). */
   function suggestFromTicket() {
     zafCall("the ticket's text", function () {
       return zaf.get(["ticket.subject", "ticket.description"]);
     }).then(function (data) {
       var subject = data["ticket.subject"] || "";
-      if (!subject && !data["ticket.description"]) { return null; }
-      return call("POST", "/api/suggest", { subject: subject, description: data["ticket.description"] || "",
-                                            limit: 5 }).then(function (out) {
-        var results = panel().querySelector(".ks-results");
-        var list = results.querySelector(".ks-list");
-        list.replaceChildren();
-        (out.articles || []).forEach(function (a) { list.append(articleCard(a)); });
-        results.hidden = !(out.articles || []).length;
-        resize();
-      });
-    }).catch(function (err) { showError("Could not rank for this ticket: " + err.message); });
+      var description = data["ticket.description"] || "";
+      if (!subject && !description) { return null; }
+      return call("POST", "/api/suggest", { subject: subject, description: description, limit: 5 })
+        .then(function (out) {
+          var p = panel();
+          showTaxonomy(out.taxonomy);
+          var suggested = p.querySelector(".ks-suggested");
+          fillSection(suggested, "ol", out.articles || [], articleCard);
+          suggested.querySelector(".ks-computed").hidden = false;
+          var empty = suggested.querySelector(".ks-empty");
+          if (empty) { empty.textContent = "No article matches this ticket yet. Search the knowledge base above."; }
+          fillSection(p.querySelector(".ks-macros"), "ul", out.macros || [], macroItem);
+          if (out.language) { p.dataset.language = out.language; }
+          p.dataset.subject = subject;
+          var head = p.querySelector(".ks-ticket");
+          if (head && subject && !head.querySelector(".ks-subject")) {
+            var shown = document.createElement("span");
+            shown.className = "ks-subject";
+            shown.textContent = subject;
+            head.append(shown);
+          }
+          var form = p.querySelector(".ks-create-form");
+          if (form) {
+            if (out.language) { form.dataset.language = out.language; }
+            form.dataset.taxonomy = JSON.stringify((out.taxonomy && out.taxonomy.path) || []);
+            if (!form.elements.title.defaultValue) { form.elements.title.defaultValue = subject; }
+            if (!form.elements.issue.defaultValue) { form.elements.issue.defaultValue = description; }
+          }
+          resize();
+        });
+    }).catch(function (err) { showError(failed("Could not rank for this ticket", err)); });
   }
 
   function start() {
-    if (panel()) { resize(); return; }
+    if (panel()) {
+      if (panel().dataset.known !== "1" && panel().dataset.ticket && zaf) { suggestFromTicket(); }
+      resize();
+      return;
+    }
     var waiting = document.getElementById("ks-waiting");
     if (!zaf) {
       note(waiting, "No ticket: open this app from a Zendesk ticket (the Zendesk Apps framework client is not " +
@@ -349,7 +473,7 @@
       var id = data["ticket.id"];
       if (id === undefined || id === null || id === "") { throw new Error("Zendesk gave no ticket id"); }
       return loadPanel(String(id));
-    }).catch(function (err) { note(waiting, "The ticket could not be loaded: " + err.message, "error"); });
+    }).catch(function (err) { note(waiting, failed("The ticket could not be loaded", err), "error"); });
   }
 
   start();

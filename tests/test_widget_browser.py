@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ADMIN_TOKEN, LiveServer, sign_in
 
+from app import create_app
 from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
 from tickets.model import Ticket
@@ -28,10 +30,10 @@ TICKET_SUBJECT = f"Printer offline since the update {XSS}"
 
 @pytest.fixture
 def config(tmp_path):
-    return {"database": str(tmp_path / "sidecar.db"), "admin_token": "test-admin-token",
+    return {"database": str(tmp_path / "sidecar.db"), "admin_token": ADMIN_TOKEN,
             "zendesk": {"subdomain": "acme", "app_shared_secret": SHARED, "webhook_secret": "whsec",
                         "write_back": "off"},
-            "server": {"session_secret": "test-session-secret-0123456789abcdef"}}
+            "server": {"session_secret": "test-session-secret-0123456789abcdef"}, "demo": {"enabled": True}}
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def card(page, external_title: str):
 
 
 def test_demo_page_reuse_flag_insert_macro_and_create_article(page, live_server, ticket, db):
-    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
     first = card(page, ARTICLES[0]["title"])
     first.get_by_role("button", name="Reuse").click()
     first.get_by_text("Reuse recorded").wait_for()
@@ -88,9 +90,12 @@ def test_demo_page_reuse_flag_insert_macro_and_create_article(page, live_server,
     form.locator("input[name=title]").fill("Printer offline after update on Windows 11")
     form.locator("textarea[name=resolution]").fill("Run the printer troubleshooter, then restart the spooler.")
     form.get_by_role("button", name="Create as work in progress").click()
-    form.get_by_text("created as work in progress").wait_for()
-    row = db.execute("SELECT state, visibility, source_ticket, issue, owner FROM articles "
+    page.locator(".ks-created").get_by_text("created as work in progress").wait_for()
+    row = db.execute("SELECT state, visibility, source_ticket, issue, owner, id FROM articles "
                      "WHERE title = 'Printer offline after update on Windows 11'").fetchone()
+    assert page.locator(".ks-created").inner_text() == (
+        f"Article #{row[5]} “Printer offline after update on Windows 11” created as work in progress. "
+        "Thank you for capturing it.")
     assert row[:3] == ("wip", "internal", f"zendesk:{ticket}")
     assert "offline for everyone" in row[3] and row[4] == "demo-agent"
     assert len(events(db, "created")) == 1
@@ -99,7 +104,7 @@ def test_demo_page_reuse_flag_insert_macro_and_create_article(page, live_server,
 
 
 def test_markup_in_titles_and_subjects_renders_as_text(page, live_server, ticket):
-    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
     page.get_by_text(f"Printer queue stuck {XSS}").wait_for()                  # the article title, literally
     assert page.locator(".demo-subject").inner_text() == TICKET_SUBJECT        # the ticket subject, literally
     assert page.locator("img").count() == 0
@@ -111,7 +116,7 @@ def test_markup_in_titles_and_subjects_renders_as_text(page, live_server, ticket
 
 
 def test_search_box_shows_highlighted_results_and_records_the_search(page, live_server, ticket, db):
-    page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+    sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
     page.locator(".ks-search input").fill("spooler")
     page.locator(".ks-search").get_by_role("button", name="Search").click()
     result = page.locator(".ks-results .ks-article").first
@@ -165,8 +170,94 @@ def test_page_reads_without_javascript(browser, live_server, ticket):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/demo/tickets/{ticket}")
+        sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
         assert page.get_by_text(ARTICLES[0]["title"]).is_visible()
         assert page.locator(".ks-suggested mark").count() > 0
     finally:
         context.close()
+
+
+RUSSIAN = {"external_id": "printer-ru", "title": "Принтер не печатает после обновления",
+           "issue": "Принтер не печатает документы, очередь печати зависла.",
+           "resolution": "Перезапустите службу диспетчера печати и очистите очередь.", "language": "ru",
+           "taxonomy": ["Hardware", "Printers"]}
+
+
+def test_articles_reused_on_the_ticket_show_as_reused_after_a_reload(page, live_server, ticket, db):
+    url = f"{live_server.url}/demo/tickets/{ticket}"
+    sign_in(page, url, ADMIN_TOKEN)
+    card(page, ARTICLES[0]["title"]).get_by_role("button", name="Reuse").click()
+    card(page, ARTICLES[0]["title"]).get_by_text("Reuse recorded").wait_for()
+    page.reload()
+    reused = card(page, ARTICLES[0]["title"]).locator("[data-action=reuse]")
+    assert reused.inner_text() == "Reused ✓" and reused.is_disabled()          # rendered so by the server
+    other = card(page, "Printer queue stuck").locator("[data-action=reuse]")
+    assert other.inner_text() == "Reuse" and other.is_enabled()
+    page.locator(".ks-search input").fill("spooler printer offline")               # a search result of it, too
+    page.locator(".ks-search").get_by_role("button", name="Search").click()
+    found = page.locator(".ks-results .ks-article", has_text=ARTICLES[0]["title"]).locator("[data-action=reuse]")
+    found.wait_for()
+    assert found.inner_text() == "Reused ✓" and found.is_disabled()
+    assert len(events(db, "reused")) == 1
+
+
+def test_created_article_closes_the_form_and_is_sent_once(page, live_server, ticket, db):
+    sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
+    sent = []
+    page.on("request", lambda r: sent.append(r) if r.method == "POST" and "created" in (r.post_data or "") else None)
+    page.get_by_text("Create article from this ticket").click()
+    form = page.locator(".ks-create-form")
+    form.locator("input[name=title]").fill("Printer offline: restart the spooler")
+    form.locator("textarea[name=resolution]").fill("1. Restart the spooler\n2. Re-add the printer")
+    form.get_by_role("button", name="Create as work in progress").dblclick()
+    done = page.locator(".ks-created")
+    done.wait_for()
+    new_id = db.execute("SELECT id FROM articles WHERE title = 'Printer offline: restart the spooler'").fetchone()[0]
+    assert done.inner_text().startswith(f"Article #{new_id} “Printer offline: restart the spooler” created")
+    assert not page.locator("details.ks-create").evaluate("d => d.open")              # the form is closed …
+    assert form.locator("textarea[name=resolution]").input_value() == ""           # … and cleared
+    assert form.locator("input[name=title]").input_value() == TICKET_SUBJECT       # back to the ticket's subject
+
+    page.get_by_text("Create article from this ticket").click()                    # a second article, submitted
+    form.locator("textarea[name=resolution]").fill("Run the troubleshooter")       # twice while in flight
+    form.evaluate("f => { f.requestSubmit(); f.requestSubmit(); }")
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 2
+    made = db.execute("SELECT count(*) FROM articles WHERE source_ticket = ?", (f"zendesk:{ticket}",)).fetchone()[0]
+    assert made == 2
+    assert len(events(db, "created")) == 2
+
+
+def test_search_box_finds_articles_in_the_language_of_the_query(page, live_server, ticket, client, admin, db):
+    assert client.post("/api/articles/import", json={"articles": [RUSSIAN]}, headers=admin).get_json()["created"] == 1
+    sign_in(page, f"{live_server.url}/demo/tickets/{ticket}", ADMIN_TOKEN)
+    assert page.locator("#ks-panel").get_attribute("data-language") == "en"         # an English ticket …
+    assert page.locator(".ks-suggested .ks-article", has_text=RUSSIAN["title"]).count() == 0
+    page.locator(".ks-search input").fill("принтер не печатает")                      # … searched in Russian
+    page.locator(".ks-search").get_by_role("button", name="Search").click()
+    page.locator(".ks-results .ks-article", has_text=RUSSIAN["title"]).wait_for()
+    assert [e[4] for e in events(db, "searched")] == ["принтер не печатает"]
+
+
+def test_expired_session_says_so_in_plain_words(page, config, live_server, ticket, db):
+    short = dict(config, server=dict(config["server"], session_ttl_s=1))
+    with LiveServer(create_app(short)) as server:
+        page.route(lambda url: "/widget?" in url, lambda route: route.continue_(
+            headers={**route.request.headers, "authorization": f"Bearer {ADMIN_TOKEN}"}))
+        page.goto(f"{server.url}/widget?ticket={ticket}&integration=zendesk")
+        first = card(page, ARTICLES[0]["title"])
+        first.wait_for()
+        page.wait_for_function("""() => {                      // until the page's session is past its expiry
+            const session = JSON.parse(document.getElementById("ks-boot").textContent).session;
+            const claims = JSON.parse(atob(session.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+            return Date.now() / 1000 > claims.exp + 0.05; }""")
+        first.get_by_role("button", name="Reuse").click()
+        expired = "Your session has expired. Reload the ticket to continue."
+        first.locator(".ks-note").get_by_text(expired).wait_for()
+        assert page.locator(".ks-status").inner_text() == expired
+        assert first.get_by_role("button", name="Reuse").is_enabled()                 # it can be tried again
+        page.locator(".ks-search input").fill("spooler")
+        page.locator(".ks-search").get_by_role("button", name="Search").click()
+        page.locator(".ks-status").get_by_text(expired).wait_for()
+        assert "Bearer" not in page.locator("#ks-panel").inner_text()
+    assert events(db, "reused") == [] and events(db, "searched") == []

@@ -151,6 +151,14 @@ def ticket(client, admin, db, app):
     return str(TICKET_ID)
 
 
+@pytest.fixture
+def unknown_ticket(client, admin, db):
+    """The article and the macro only: the ticket never reached the sidecar by webhook."""
+    assert client.post("/api/articles/import", json={"articles": [ARTICLE]}, headers=admin).get_json()["created"] == 1
+    assert library.import_macros(db, [MACRO], "en")["created"] == 1
+    return str(TICKET_ID)
+
+
 def events(db, kind: str) -> list[tuple]:
     return db.execute("SELECT t.integration, t.external_id, e.agent, e.article_id, e.macro_id FROM events e "
                       "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = ? ORDER BY e.id", (kind,)).fetchall()
@@ -231,3 +239,29 @@ def test_frame_ancestors_must_be_plain_origins(value):
 def test_frame_ancestors_accepts_https_and_loopback_origins():
     value = "https://support.example.com https://*.example.org:8443 http://127.0.0.1:5000 http://localhost"
     assert settings.load({"zendesk": {"frame_ancestors": value}}, environ={})["zendesk"]["frame_ancestors"] == value
+
+
+def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, live_server, host, unknown_ticket, db):
+    url = host.serve(live_server.url, sign_for_tests(SHARED, "acme", user_id="4242"))
+    for opening in (1, 2, 3):
+        page.goto(url)
+        app = page.frame_locator("iframe[name=app]")
+        card = app.locator(".ks-suggested .ks-article", has_text=ARTICLE["title"])
+        card.wait_for()                                        # ranked from the ticket text the host gave
+        assert app.locator(".ks-suggested .ks-computed").is_visible()
+        assert app.locator(".ks-path").inner_text() == "Hardware › Printers"
+        assert app.locator(".ks-node .badge").inner_text() == "inferred from text"
+        assert app.locator(".ks-subject").inner_text() == ZENDESK_DATA["ticket.subject"]
+        assert app.locator(".ks-results").is_hidden()
+        assert app.locator(".ks-suggested .ks-empty").is_hidden() and app.get_by_text("not mapped yet").count() == 0
+        assert app.locator(".ks-macros .ks-empty").is_hidden()
+        macro = app.locator(".ks-macro", has_text=MACRO["title"])
+        if opening == 1:
+            macro.get_by_role("button", name="Insert").click()
+            macro.get_by_text("Inserted into the reply").wait_for()
+            assert page.evaluate("window.appended")[0].startswith("Hi Maria,\nplease restart the print spooler")
+            card.get_by_role("button", name="Reuse").click()
+            card.get_by_text("Reuse recorded").wait_for()
+        assert card.locator("[data-action=reuse]").inner_text() == "Reused ✓"     # remembered on later openings
+    assert len(events(db, "viewed")) == 3 and len(events(db, "reused")) == 1 and len(events(db, "macro_inserted")) == 1
+    assert db.execute("SELECT subject FROM tickets").fetchall() == [("",)]       # nothing of the text is stored

@@ -125,6 +125,12 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
             "macro_id": ev.macro_id}
 
 
+def reused_article_ids(conn: sqlite3.Connection, ticket_row_id: int) -> list[int]:
+    """Articles already linked to this ticket by a reuse (a reuse is recorded once per ticket and article)."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT article_id FROM events WHERE ticket_id = ? AND kind = 'reused' "
+                                       "AND article_id IS NOT NULL ORDER BY article_id", (ticket_row_id,))]
+
+
 def _create_article(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str,
                     ev: Event) -> int:
     """KCS capture: a new article from the ticket, work in progress and internal until a publisher reviews

@@ -52,21 +52,28 @@ def _article_card(conn: sqlite3.Connection, suggested: dict) -> dict | None:
 
 
 def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str | None) -> dict:
-    """Everything the panel template needs. A ticket without a stored set gets one computed (not stored)."""
-    ctx = {"integration": integration, "ticket_id": ticket_id or "", "ticket": None, "taxonomy": None,
-           "articles": [], "macros": [], "computed": False, "language": cfg["suggest"]["default_language"],
-           "state_labels": STATE_LABELS, "source_labels": SOURCE_LABELS}
+    """Everything the panel template needs. A ticket without a stored set gets one computed (not stored).
+
+    `known` is False when the sidecar holds neither the ticket's text nor a suggestion set for it (no webhook
+    yet; an agent's action only creates an empty row): the page then ranks from the text the ZAF client gives."""
+    ctx = {"integration": integration, "ticket_id": ticket_id or "", "ticket": None, "known": False,
+           "taxonomy": None, "articles": [], "macros": [], "reused": [], "computed": False,
+           "language": cfg["suggest"]["default_language"], "state_labels": STATE_LABELS,
+           "source_labels": SOURCE_LABELS}
     if not ticket_id:
         return ctx
     ticket = intake.load_ticket(conn, integration, ticket_id)
     if ticket is None:
         return ctx
+    ctx["reused"] = events.reused_article_ids(conn, ticket["id"])       # their Reuse buttons show as done
+    has_text = bool(ticket["subject"].strip() or ticket["description"].strip())
     result = intake.latest_set(conn, ticket["id"])
-    if result is None and (ticket["subject"].strip() or ticket["description"].strip()):
+    if result is None and has_text:
         result = intake.suggestions(conn, cfg, subject=ticket["subject"], description=ticket["description"],
                                     locale=ticket["locale"], fields=ticket["fields"], tags=ticket["tags"],
                                     form_id=ticket["form_id"])
         ctx["computed"] = True
+    ctx["known"] = result is not None
     ctx["ticket"] = {k: ticket[k] for k in ("external_id", "subject", "description", "tags", "language", "locale")}
     if result:
         ctx["taxonomy"] = result["taxonomy"]
