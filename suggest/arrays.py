@@ -39,6 +39,9 @@ class Grow:
         return {"a": self.a[: self.n].copy(), "n": self.n}      # a snapshot keeps no spare room
 
 
+K1, B = 1.2, 0.75                  # BM25 saturation and length normalisation, everywhere in the engine
+
+
 def idf_of(n: float, df):
     return np.log1p((n - df + 0.5) / (df + 0.5))
 
@@ -57,3 +60,21 @@ def lookup(sorted_keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
     hit = idx < len(sorted_keys)
     hit[hit] = sorted_keys[idx[hit]] == values[hit]
     return idx, hit
+
+
+class PositionMap:
+    """A reusable id → position table for the few ids of one query: `positions(keys, values, size)` gives
+    each value's position among `keys`, else -1 (also for -1, the separator in `seq`). Cheaper than a dict
+    or a sorted search over long arrays; the keys are cleared again before it returns."""
+
+    def __init__(self):
+        self.a = np.zeros(0, np.int32)
+
+    def positions(self, keys: list[int], values: np.ndarray, size: int) -> np.ndarray:
+        if len(self.a) <= size:
+            self.a = np.full(2 * size + 1, -1, np.int32)       # the last entry stays -1: value -1 maps there
+        self.a[keys] = np.arange(len(keys), dtype=np.int32)
+        try:
+            return self.a[values]
+        finally:
+            self.a[keys] = -1

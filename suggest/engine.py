@@ -3,14 +3,9 @@
 Stage 1 scores every document with BM25 (k1 1.2, b 0.75) summed over two fields, title (weight 1.5)
 and body, each with its own document frequencies — as Lucene/tantivy score multi-field queries. Query
 words unknown to the vocabulary are corrected (rapidfuzz, edit distance 1, or 2 for long words) at
-half weight; stop words count half. Stage 2 re-scores the best `RERANK` with three features computed
-only for them: ordered stem bigrams (phrase evidence; idf of a bigram taken as the sum of its
-words' idf, i.e. independence), BM25 over character 4-grams of the surface words (inflections the
-stemmer misses, compounds, typos), and the BM25 of the document's best single passage: its title, or
-one sentence or line of the body, length-normalised against the average passage. An article with one
-sentence that says what the ticket says beats one that holds the same words scattered (passage
-evidence beside document evidence, as Callan 1994). Weights were chosen on the even half of each dev set's
-queries (tools/rank_eval.py --split even) and checked on the odd half.
+half weight; stop words count half. Stage 2 (suggest/evidence.py) re-scores the best `RERANK` with
+stem bigrams, character 4-grams and the best single passage. Weights were chosen on the even half of each
+dev set's queries (tools/rank_eval.py --split even) and checked on the odd half.
 
 Postings are append-only `array` buffers read through numpy views; a deleted or replaced document
 is masked (`alive`) and its statistics withdrawn. Everything is rebuilt from SQLite on demand.
@@ -27,13 +22,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from suggest import analysis
-from suggest.arrays import Grow, gather, idf_of, lookup
+from suggest.arrays import K1, B, Grow, PositionMap, gather, idf_of
+from suggest.evidence import SecondStage
 
-K1, B = 1.2, 0.75
 TITLE_WEIGHT = 1.5
 BIGRAM_WEIGHT = 0.3
 GRAM_WEIGHT = 0.3
-PASSAGE_WEIGHT, PASSAGE_B = 0.2, 0.5
+PASSAGE_WEIGHT = 0.2
 FUZZY_WEIGHT = 0.5
 RERANK = 50
 COMMON_SHARE = 0.1
@@ -45,7 +40,7 @@ STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
 VISIBILITY = {"public": 0, "internal": 1}
 
 
-class Index:
+class Index(SecondStage):
     def __init__(self, language: str):
         self.language = language
         self.stop = analysis.stop_stems(language)
@@ -376,98 +371,6 @@ class Index:
         if len(cand) > RERANK:
             cand = cand[np.argpartition(scores[cand], -RERANK)[-RERANK:]]
         return cand, scores[cand]
-
-    def _bigrams(self, cand: np.ndarray, qseq: list[int], owner: np.ndarray, offs: np.ndarray) -> np.ndarray:
-        pairs = sorted({(a, b) for a, b in zip(qseq, qseq[1:]) if a >= 0 and b >= 0})
-        if not pairs or not len(cand):
-            return np.zeros(len(cand))
-        firsts = sorted({a for a, _ in pairs})
-        s = self.seq.a[offs]
-        first = np.flatnonzero(self._tmap.positions(firsts, s[:-1], len(self.vocab)) >= 0)
-        first = first[owner[first] == owner[first + 1]]
-        keys = np.array([(a << 32) | b for a, b in pairs], dtype=np.int64)
-        codes = (s[first].astype(np.int64) << 32) | s[first + 1]
-        idx, hit = lookup(keys, codes)
-        hit &= s[first + 1] >= 0
-        nk = len(keys)
-        tf = np.bincount(owner[first[hit]] * nk + idx[hit], minlength=len(cand) * nk).reshape(len(cand), nk)
-        tf = tf.astype(np.float64)
-        n = max(self.n_alive, 1)
-        lens = self.len_t.a[cand] + self.len_b.a[cand]
-        tf /= (1 - B + B * lens / max((self.sum_t + self.sum_b) / n, 1e-3))[:, None]
-        idf = np.array([idf_of(n, self._postings(a)[5]) + idf_of(n, self._postings(b)[5]) for a, b in pairs])
-        return (tf * (K1 + 1) / (tf + K1)) @ idf
-
-    def _passages(self, cand: np.ndarray, weights: dict[int, float], owner: np.ndarray,
-                  offs: np.ndarray) -> np.ndarray:
-        """BM25 of each candidate's best passage: query terms counted per passage, each passage's length
-        normalised against the average passage (b = PASSAGE_B), idf and query weights as in stage 1."""
-        terms = sorted(weights)
-        if not terms or not len(cand):
-            return np.zeros(len(cand))
-        q = self._tmap.positions(terms, self.seq.a[offs], len(self.vocab))
-        hit = np.flatnonzero(q >= 0)
-        best = np.zeros(len(cand))
-        if not len(hit):
-            return best
-        nq = len(terms)
-        passage = np.searchsorted(self.pa_start.v, offs[hit], side="right") - 1
-        keys, first, tf = np.unique(passage * nq + q[hit], return_index=True, return_counts=True)
-        p, t = keys // nq, keys % nq
-        n = max(self.n_alive, 1)
-        idf = np.array([idf_of(n, self._postings(term)[5]) * weights[term] for term in terms])
-        norm = 1 - PASSAGE_B + PASSAGE_B * self.pa_len.a[p] / max(self.sum_p / max(self.n_p, 1), 1e-3)
-        _, at, which = np.unique(p, return_index=True, return_inverse=True)
-        per_passage = np.bincount(which, idf[t] * tf * (K1 + 1) / (tf + K1 * norm))
-        np.maximum.at(best, owner[hit[first[at]]], per_passage)
-        return best
-
-    def _gram_df(self, g: int) -> float:
-        hit = self._gdf.get(g)
-        if hit is not None and hit[0] == self.version:
-            return hit[1]
-        df = float(min(self.w_df.a[np.frombuffer(self.g_words[g], dtype=np.int32)].sum(), self.n_alive))
-        if len(self._gdf) > 100_000:
-            self._gdf.clear()
-        self._gdf[g] = (self.version, df)
-        return df
-
-    def _grams(self, cand: np.ndarray, surf: list[str]) -> np.ndarray:
-        qg = sorted({self.gid[g] for w in set(surf) for g in analysis.grams(w) if g in self.gid})
-        if not qg or not len(cand):
-            return np.zeros(len(cand))
-        owner, offs = gather(self.s_ptr.v, cand)
-        wids, wtf = self.s_wid.a[offs], self.s_tf.a[offs]
-        w_owner, goffs = gather(self.w_ptr.v, wids)
-        idx = self._gmap.positions(qg, self.w_gid.a[goffs], len(self.g_words))
-        hit = idx >= 0
-        vals = wtf[w_owner[hit]] * self.w_gcnt.a[goffs[hit]]
-        nq = len(qg)
-        tf = np.bincount(owner[w_owner[hit]] * nq + idx[hit], vals, minlength=len(cand) * nq).reshape(len(cand), nq)
-        tf = tf.astype(np.float64, copy=False)                  # int64 when no candidate shares a gram
-        n = max(self.n_alive, 1)
-        tf /= (1 - B + B * self.glen.a[cand] / max(self.sum_g / n, 1e-3))[:, None]
-        idf = idf_of(n, np.array([self._gram_df(g) for g in qg]))
-        return (tf * (K1 + 1) / (tf + K1)) @ idf
-
-
-class PositionMap:
-    """A reusable id → position table for the few ids of one query: `positions(keys, values, size)` gives
-    each value's position among `keys`, else -1 (also for -1, the separator in `seq`). Cheaper than a dict
-    or a sorted search over long arrays; the keys are cleared again before it returns."""
-
-    def __init__(self):
-        self.a = np.zeros(0, np.int32)
-
-    def positions(self, keys: list[int], values: np.ndarray, size: int) -> np.ndarray:
-        if len(self.a) <= size:
-            self.a = np.full(2 * size + 1, -1, np.int32)       # the last entry stays -1: value -1 maps there
-        self.a[keys] = np.arange(len(keys), dtype=np.int32)
-        try:
-            return self.a[values]
-        finally:
-            self.a[keys] = -1
-
 
 def _capped(parts: list[list[str]], limit: int) -> list[list[str]]:
     """The passages' words, cut once `limit` words have been taken."""

@@ -32,7 +32,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 FORMAT = 2
 MAGIC = b"KSIDX\n"
-CODE = ("engine.py", "analysis.py", "arrays.py", "index.py", "language.py", "snapshot.py")
+CODE = ("engine.py", "evidence.py", "analysis.py", "arrays.py", "index.py", "language.py", "snapshot.py")
 LIBRARIES = ("numpy", "PyStemmer", "stop-words", "rapidfuzz")
 
 
