@@ -54,16 +54,22 @@ def suggest():
                                       fields=fields, tags=tags, form_id=data.get("form_id"), limit=limit))
 
 
-def _known(integration: str) -> None:
+def _known(integration: str, ticket_id: str) -> None:
+    """404 for an integration we do not know; 403 for a sidebar session used on another ticket than its own
+    (the widget and demo sessions are issued for one ticket; API tokens and page sign-ins are not bound)."""
     if integration not in INTEGRATIONS:
         abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
+    own = (actor() or {}).get("ticket")
+    if own is not None and str(own) != ticket_id:
+        abort(403, description=f"this session was opened for ticket {own}, not ticket {ticket_id}; "
+                               "open that ticket's sidebar instead")
 
 
 @bp.get("/tickets/<integration>/<ticket_id>/suggestions")
 @require("agent")
 def ticket_suggestions(integration: str, ticket_id: str):
     """The latest suggestion set stored for a ticket, with the ticket."""
-    _known(integration)
+    _known(integration, ticket_id)
     conn = get_db()
     ticket = intake.load_ticket(conn, integration, ticket_id)
     result = intake.latest_set(conn, ticket["id"]) if ticket else None
@@ -79,7 +85,7 @@ def ticket_suggestions(integration: str, ticket_id: str):
 @require("agent")
 def ticket_event(integration: str, ticket_id: str):
     """Record what the agent did: viewed, reused, macro_inserted, flagged, created, searched."""
-    _known(integration)
+    _known(integration, ticket_id)
     try:
         who = actor()
         ev = events.parse(json_object(), who["name"], may_act_for_others=who["role"] == "admin")
