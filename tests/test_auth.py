@@ -30,3 +30,22 @@ def test_a_sidebar_session_acts_only_on_its_own_ticket(app, client, admin):
     assert client.post("/api/tickets/zendesk/555001/events", headers=admin,          # tokens are not bound
                        json={"kind": "reused", "article_id": art}).status_code == 201
     assert client.post("/api/suggest", headers=session, json={"subject": "password"}).status_code == 200
+
+
+def test_a_sidebar_session_opens_no_other_ticket_and_no_people_page(app, client, admin):
+    from tickets import intake
+    from tickets.model import Ticket
+    from web.db import get_db
+
+    with app.app_context():
+        for number, subject in (("100", "Printer offline"), ("200", "Payroll for the CEO")):
+            intake.handle(get_db(), app.config["KS"], Ticket("zendesk", number, subject=subject, description="x"))
+        session = {"Authorization": f"Bearer {issue_session(app.config['KS'], 'ann', '100')}"}
+    assert client.get("/widget/panel?ticket=100&integration=zendesk", headers=session).status_code == 200
+    for url in ("/widget/panel?ticket=200&integration=zendesk", "/widget?ticket=200&integration=zendesk"):
+        resp = client.get(url, headers=session)
+        assert resp.status_code == 403 and "Payroll" not in resp.get_data(as_text=True)
+    assert client.get("/widget?ticket=100&integration=zendesk", headers=session).status_code == 200
+    for page in ("/demo/tickets/200", "/demo/tickets/100", "/reports"):
+        assert client.get(page, headers=session).status_code == 401          # the sign-in form, not the page
+    assert client.get("/demo/tickets/200", headers=admin).status_code == 200

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, jsonify
 
 from kb import articles
 from tickets import events, intake
-from web.auth import actor, require
+from web.auth import actor, require, same_ticket
 from web.db import cfg, get_db
 from web.payload import int_arg, json_object, records, row_id, text_arg
 
@@ -59,10 +59,7 @@ def _known(integration: str, ticket_id: str) -> None:
     (the widget and demo sessions are issued for one ticket; API tokens and page sign-ins are not bound)."""
     if integration not in INTEGRATIONS:
         abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
-    own = (actor() or {}).get("ticket")
-    if own is not None and str(own) != ticket_id:
-        abort(403, description=f"this session was opened for ticket {own}, not ticket {ticket_id}; "
-                               "open that ticket's sidebar instead")
+    same_ticket(ticket_id)
 
 
 @bp.get("/tickets/<integration>/<ticket_id>/suggestions")

@@ -70,6 +70,15 @@ def actor() -> dict | None:
     return g.actor
 
 
+def same_ticket(ticket_id: str | None) -> None:
+    """403 when the caller holds a sidebar session opened for another ticket. The widget and demo pages
+    issue sessions bound to one ticket; API tokens and page sign-ins are not bound."""
+    own = (actor() or {}).get("ticket")
+    if own is not None and str(own) != str(ticket_id):
+        abort(403, description=f"this session was opened for ticket {own}, not ticket {ticket_id}; "
+                               "open that ticket's sidebar instead")
+
+
 def require(role: str):
     """Decorator: 401 without a valid token, 403 when its role is below `role`."""
     def wrap(view):

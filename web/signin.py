@@ -32,9 +32,11 @@ def _from_cookie() -> dict | None:
 
 
 def page_actor() -> dict | None:
-    """Who is looking at the page: a Bearer token or session, else the sign-in cookie."""
+    """Who is looking at the page: a Bearer token or an unbound session, else the sign-in cookie. A sidebar
+    session (bound to one ticket) opens no people's page."""
     if "page_actor" not in g:
-        g.page_actor = actor() or _from_cookie()
+        who = actor()
+        g.page_actor = (who if who is not None and who.get("ticket") is None else None) or _from_cookie()
     return g.page_actor
 
 

@@ -20,7 +20,7 @@ from flask.cli import with_appcontext
 from access import tokens
 from integrations.zendesk import app_package, signed_url
 from web.api import INTEGRATIONS
-from web.auth import actor, issue_session, require
+from web.auth import actor, issue_session, require, same_ticket
 from web.db import cfg, get_db
 from web.widget_view import error_page, panel_context, record_view, secure_headers, zaf_sdk_present
 
@@ -65,6 +65,7 @@ def widget():
             return _unauthorized("This page needs Zendesk's signed request or an API token; none was sent.")
         if not tokens.allows(who["role"], "agent"):
             abort(403, description="this token may not open the widget")
+        same_ticket(ticket_id)          # a sidebar session cannot open, or mint a session for, another ticket
         agent = who["name"]
     conn = get_db()
     ctx = panel_context(conn, config, integration, ticket_id)
@@ -84,6 +85,7 @@ def panel():
     integration, ticket_id = _target()
     if ticket_id is None:
         abort(400, description="give ?ticket=<id>")
+    same_ticket(ticket_id)
     conn = get_db()
     ctx = panel_context(conn, cfg(), integration, ticket_id)
     record_view(conn, cfg(), integration, ticket_id, who["name"])
