@@ -207,8 +207,9 @@ def test_our_write_back_brings_no_second_note(config, fake_zendesk):
     trigger = json.dumps({"ticket": {"id": "530", "subject": "Parcel arrived damaged",
                                      "description": "The mug is broken, I want a refund", "tags": "",
                                      "locale": "English", "custom_fields": {}}}).encode()
-    # The trigger's delivery of the same creation, before our note reached the ticket: a fresh set, no new note.
-    assert client.post("/webhooks/zendesk", data=trigger, headers=sign(trigger)).status_code == 202
+    # The trigger's delivery of the same creation, before our note reached the ticket: already handled.
+    again = client.post("/webhooks/zendesk", data=trigger, headers=sign(trigger))
+    assert again.status_code == 200 and again.get_json()["reason"] == "ticket already handled: it has suggestions"
 
     conn = connect(config["database"]).conn
     try:
@@ -229,3 +230,16 @@ def test_our_write_back_brings_no_second_note(config, fake_zendesk):
         assert _notes(conn) == 1
     finally:
         conn.close()
+
+
+def test_a_late_creation_delivery_does_not_bring_back_older_text(client, admin, db):
+    created = ticket_event("540", "Printer shows error E1", "It stopped this morning")
+    assert client.post("/webhooks/zendesk", data=created, headers=sign(created)).status_code == 202
+    changed = json.loads(ticket_event("540", "Scanner jams on page 2", "It stopped this morning"))
+    changed["type"] = "zen:event-type:ticket.subject_changed"
+    body = json.dumps(changed).encode()
+    assert client.post("/webhooks/zendesk", data=body, headers=sign(body)).get_json()["ticket_updated"] is True
+    late = client.post("/webhooks/zendesk", data=created, headers=sign(created, invocation="another-invocation"))
+    assert late.status_code == 200 and late.get_json()["status"] == "ignored"
+    assert db.execute("SELECT subject FROM tickets WHERE external_id = '540'").fetchone()[0] == "Scanner jams on page 2"
+    assert db.execute("SELECT count(*) FROM suggestion_sets").fetchone()[0] == 1

@@ -92,14 +92,19 @@ def _store(conn, invocation: str, ts: str, raw: bytes, ticket, payload: dict):
         return jsonify({"status": "ignored", "reason": reason, "ticket_updated": updated}), 200
 
     known = intake.load_ticket(conn, ticket.integration, ticket.external_id)
-    if known and zc["loop_guard_tag"] in ticket.tags and intake.latest_set(conn, known["id"]) is not None:
+    if known and intake.latest_set(conn, known["id"]) is not None:
+        # A second delivery of the creation (an event webhook and a trigger both set up, a redelivery under a
+        # new invocation id, our own write-back echoing through a trigger): the ticket is handled already, and
+        # its text may have moved on since, so the older creation text must not replace it.
+        guard = zc["loop_guard_tag"] in ticket.tags
+        reason = (f"loop guard: ticket already carries {zc['loop_guard_tag']} and has suggestions" if guard
+                  else "ticket already handled: it has suggestions")
         with write(conn):
             delivery = _remember(conn, invocation, ts, raw)
             if delivery is None:
                 return _duplicate(invocation)
-            _mark(conn, delivery, "ignored", "loop guard: ticket already handled")
-        return jsonify({"status": "ignored", "reason": "loop guard: ticket already carries "
-                        f"{zc['loop_guard_tag']} and has suggestions"}), 200
+            _mark(conn, delivery, "ignored", reason)
+        return jsonify({"status": "ignored", "reason": reason}), 200
 
     result = intake.ticket_suggestions(conn, cfg(), ticket)   # before the transaction: the index reads committed data
     with write(conn):
