@@ -111,18 +111,23 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
             (ticket_id, ev.kind, ev.article_id, ev.macro_id, node, ev.agent, ev.query, ev.reason,
              json.dumps(ev.data), now()))
         event_id = cur.lastrowid
-    if ev.kind == "reused":
-        mode = cfg["zendesk"]["write_back"]
-        if mode in ("note", "note_and_tags"):
-            title, external_id = conn.execute("SELECT title, external_id FROM articles WHERE id = ?",
-                                              (ev.article_id,)).fetchone()
-            outbox.enqueue(conn, integration, ticket_external_id, "link",
-                           {"article_id": ev.article_id, "title": title, "external_id": external_id,
-                            "agent": ev.data.get("agent_name") or ""})
-        if mode in ("tags", "note_and_tags"):
-            outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
+        if ev.kind == "reused":         # in the same transaction: a recorded reuse is always posted back
+            _queue_link(conn, cfg, integration, ticket_external_id, ev)
     return {"id": event_id, "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
             "macro_id": ev.macro_id}
+
+
+def _queue_link(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str, ev: Event) -> None:
+    """The write-back of a reuse: an internal note linking the article, and the ks_reused tag."""
+    mode = cfg["zendesk"]["write_back"]
+    if mode in ("note", "note_and_tags"):
+        title, external_id = conn.execute("SELECT title, external_id FROM articles WHERE id = ?",
+                                          (ev.article_id,)).fetchone()
+        outbox.enqueue(conn, integration, ticket_external_id, "link",
+                       {"article_id": ev.article_id, "title": title, "external_id": external_id,
+                        "agent": ev.data.get("agent_name") or ""})
+    if mode in ("tags", "note_and_tags"):
+        outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
 
 
 def reused_article_ids(conn: sqlite3.Connection, ticket_row_id: int) -> list[int]:
