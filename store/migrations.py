@@ -187,10 +187,17 @@ def search_log_nonce(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE search_log ADD COLUMN nonce TEXT")
 
 
+def ticket_source_time(conn: sqlite3.Connection) -> None:
+    """When the helpdesk last changed the ticket text we hold (its own updated_at), so that a change delivered
+    late (webhooks carry no order guarantee) cannot replace newer text."""
+    conn.execute("ALTER TABLE tickets ADD COLUMN source_updated_at TEXT")
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
     ("search_log", search_log),
     ("instance_secret", instance_secret),
     ("search_log_nonce", search_log_nonce),
+    ("ticket_source_time", ticket_source_time),
 ]

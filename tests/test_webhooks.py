@@ -243,3 +243,21 @@ def test_a_late_creation_delivery_does_not_bring_back_older_text(client, admin, 
     assert late.status_code == 200 and late.get_json()["status"] == "ignored"
     assert db.execute("SELECT subject FROM tickets WHERE external_id = '540'").fetchone()[0] == "Scanner jams on page 2"
     assert db.execute("SELECT count(*) FROM suggestion_sets").fetchone()[0] == 1
+
+
+def test_a_change_delivered_late_does_not_replace_newer_text(client, db):
+    def event(kind: str, subject: str, updated_at: str) -> bytes:
+        body = json.loads(ticket_event("550", subject, "It stopped this morning"))
+        body["type"], body["detail"]["updated_at"] = f"zen:event-type:ticket.{kind}", updated_at
+        return json.dumps(body).encode()
+
+    for body in (event("created", "Printer shows error E1", "2026-05-01T10:00:00Z"),
+                 event("subject_changed", "Scanner jams on page 2", "2026-05-01T10:05:00Z")):
+        assert client.post("/webhooks/zendesk", data=body, headers=sign(body)).status_code in (200, 202)
+    late = event("status_changed", "Printer shows error E1", "2026-05-01T12:01:00+02:00")     # 10:01 UTC
+    resp = client.post("/webhooks/zendesk", data=late, headers=sign(late))
+    assert resp.status_code == 200 and resp.get_json()["ticket_updated"] is False
+    row = db.execute("SELECT subject, source_updated_at FROM tickets WHERE external_id = '550'").fetchone()
+    assert row == ("Scanner jams on page 2", "2026-05-01T10:05:00Z")
+    newer = event("status_changed", "Scanner fixed", "2026-05-01T10:07:00Z")
+    assert client.post("/webhooks/zendesk", data=newer, headers=sign(newer)).get_json()["ticket_updated"] is True

@@ -34,16 +34,18 @@ def save_ticket(conn: sqlite3.Connection, t: Ticket) -> int:
     with write(conn):
         conn.execute("""
             INSERT INTO tickets (integration, external_id, subject, description, tags, fields, form_id, brand_id,
-                                 locale, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 locale, source_updated_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(integration, external_id) DO UPDATE SET
                 subject = excluded.subject, description = excluded.description, tags = excluded.tags,
                 fields = CASE WHEN excluded.fields = '{}' THEN tickets.fields ELSE excluded.fields END,
                 form_id = COALESCE(excluded.form_id, tickets.form_id),
                 brand_id = COALESCE(excluded.brand_id, tickets.brand_id),
-                locale = COALESCE(excluded.locale, tickets.locale), updated_at = excluded.updated_at""",
+                locale = COALESCE(excluded.locale, tickets.locale),
+                source_updated_at = COALESCE(excluded.source_updated_at, tickets.source_updated_at),
+                updated_at = excluded.updated_at""",
                      (t.integration, t.external_id, t.subject, t.description, json.dumps(t.tags),
-                      json.dumps(t.fields), t.form_id, t.brand_id, t.locale, stamp, stamp))
+                      json.dumps(t.fields), t.form_id, t.brand_id, t.locale, t.source_updated_at, stamp, stamp))
         ticket_id = conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
                                  (t.integration, t.external_id)).fetchone()[0]
         index.ticket_changed(conn, ticket_id)      # reuse evidence follows the ticket's text
@@ -105,10 +107,13 @@ def record(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict, write_b
 def update_text(conn: sqlite3.Connection, t: Ticket) -> bool:
     """A later change of a ticket we already hold (a helpdesk event other than its creation): store its current
     subject, description, tags and fields when they differ, nothing more (no new suggestion set, no note).
-    True when stored; False when the ticket is unknown here, unchanged, or the change carries no ticket text."""
+    True when stored; False when the ticket is unknown here, unchanged, older than the text we hold (by
+    the helpdesk's own updated_at), or the change carries no ticket text."""
     stored = load_ticket(conn, t.integration, t.external_id)
     if stored is None or not (t.subject or t.description):
         return False
+    if t.source_updated_at and stored["source_updated_at"] and t.source_updated_at < stored["source_updated_at"]:
+        return False                    # delivered late: the text we hold is newer
     if (t.subject, t.description, t.tags) == (stored["subject"], stored["description"], stored["tags"]) \
             and (not t.fields or t.fields == stored["fields"]):
         return False

@@ -17,6 +17,7 @@ class Ticket:
     locale: str | None = None
     requester_id: str | None = None
     needs_fields: bool = False   # the delivery did not carry custom fields: fetch them later
+    source_updated_at: str | None = None   # the helpdesk's own time of this text (UTC, ISO 8601 with Z)
 
     def as_dict(self) -> dict:
         return asdict(self)

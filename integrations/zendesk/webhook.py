@@ -165,4 +165,18 @@ def parse(payload) -> Ticket:
         tags=_tags(data.get("tags")), fields=fields,
         form_id=_id(data.get("form_id") or data.get("ticket_form_id")), brand_id=_id(data.get("brand_id")),
         locale=_locale(data.get("requester_locale") or data.get("locale")),
-        requester_id=_id(data.get("requester_id")), needs_fields=not fields)
+        requester_id=_id(data.get("requester_id")), needs_fields=not fields,
+        source_updated_at=_utc(data.get("updated_at")))
+
+
+def _utc(value) -> str | None:
+    """Zendesk's updated_at as UTC "YYYY-MM-DDTHH:MM:SSZ" (comparable as text); None when absent or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
