@@ -354,9 +354,10 @@ class Index(SecondStage):
                 scores += self._accumulate(common, mask)
                 cand = np.flatnonzero(scores > 0)
             cand, first = self._best(cand, scores)
-        owner, offs = gather(self.seq_ptr.v, cand)
-        total = (first + BIGRAM_WEIGHT * self._bigrams(cand, seq, owner, offs) + GRAM_WEIGHT * self._grams(cand, surf)
-                 + PASSAGE_WEIGHT * self._passages(cand, weights, owner, offs))
+        owner, offs = gather(self.seq_ptr.v, cand)          # the candidates' stem sequences, read once
+        s = self.seq.a[offs]
+        total = (first + BIGRAM_WEIGHT * self._bigrams(cand, seq, owner, s) + GRAM_WEIGHT * self._grams(cand, surf)
+                 + PASSAGE_WEIGHT * self._passages(cand, weights, owner, offs, s))
         order = np.argsort(-total, kind="stable")[:k]
         return [(int(self.item.a[cand[i]]), float(total[i])) for i in order]
 

@@ -18,12 +18,12 @@ PASSAGE_B = 0.5
 
 
 class SecondStage:
-    def _bigrams(self, cand: np.ndarray, qseq: list[int], owner: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    def _bigrams(self, cand: np.ndarray, qseq: list[int], owner: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """`s`: the candidates' stem sequences concatenated (-1 between fields), `owner` the candidate of each."""
         pairs = sorted({(a, b) for a, b in zip(qseq, qseq[1:]) if a >= 0 and b >= 0})
         if not pairs or not len(cand):
             return np.zeros(len(cand))
         firsts = sorted({a for a, _ in pairs})
-        s = self.seq.a[offs]
         first = np.flatnonzero(self._tmap.positions(firsts, s[:-1], len(self.vocab)) >= 0)
         first = first[owner[first] == owner[first + 1]]
         keys = np.array([(a << 32) | b for a, b in pairs], dtype=np.int64)
@@ -39,14 +39,14 @@ class SecondStage:
         idf = np.array([idf_of(n, self._postings(a)[5]) + idf_of(n, self._postings(b)[5]) for a, b in pairs])
         return (tf * (K1 + 1) / (tf + K1)) @ idf
 
-    def _passages(self, cand: np.ndarray, weights: dict[int, float], owner: np.ndarray,
-                  offs: np.ndarray) -> np.ndarray:
+    def _passages(self, cand: np.ndarray, weights: dict[int, float], owner: np.ndarray, offs: np.ndarray,
+                  s: np.ndarray) -> np.ndarray:
         """BM25 of each candidate's best passage: query terms counted per passage, each passage's length
         normalised against the average passage (b = PASSAGE_B), idf and query weights as in stage 1."""
         terms = sorted(weights)
         if not terms or not len(cand):
             return np.zeros(len(cand))
-        q = self._tmap.positions(terms, self.seq.a[offs], len(self.vocab))
+        q = self._tmap.positions(terms, s, len(self.vocab))
         hit = np.flatnonzero(q >= 0)
         best = np.zeros(len(cand))
         if not len(hit):
