@@ -29,7 +29,7 @@ chromium:
 	fi
 
 run: install
-	@bash tools/run.sh
+	@bash dev/run.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

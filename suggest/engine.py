@@ -5,7 +5,7 @@ and body, each with its own document frequencies — as Lucene/tantivy score mul
 words unknown to the vocabulary are corrected (rapidfuzz, edit distance 1, or 2 for long words) at
 half weight; stop words count half. Stage 2 (suggest/evidence.py) re-scores the best `RERANK` with
 stem bigrams, character 4-grams and the best single passage. Weights were chosen on the even half of each
-dev set's queries (tools/rank_eval.py --split even) and checked on the odd half.
+dev set's queries (bench/rank_eval.py --split even) and checked on the odd half.
 
 Postings are append-only `array` buffers read through numpy views; a deleted or replaced document
 is masked (`alive`) and its statistics withdrawn. Everything is rebuilt from SQLite on demand.

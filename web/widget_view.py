@@ -90,8 +90,8 @@ def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id
 
 
 def zaf_sdk_present() -> bool:
-    """True when the Zendesk App Framework SDK is at static/vendor/zaf_sdk.min.js. It is vendored (2.0.11, built by
-    tools/vendor-zaf.sh, see static/vendor/README.md); the check keeps the page working if the file is removed."""
+    """True when the Zendesk App Framework SDK is at static/vendor/zaf_sdk.min.js. It is vendored (2.0.11, built
+    by static/vendor/build-zaf.sh, see static/vendor/README.md); the check keeps the page working without it."""
     return os.path.exists(os.path.join(current_app.static_folder, *ZAF_SDK))
 
 

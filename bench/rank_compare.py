@@ -1,6 +1,6 @@
-"""Paired comparison of two ranking runs dumped by `tools/rank_eval.py --dump`, query by query.
+"""Paired comparison of two ranking runs dumped by `bench/rank_eval.py --dump`, query by query.
 
-    .venv/bin/python tools/rank_compare.py before-banking.json after-banking.json [before2 after2 ...]
+    .venv/bin/python bench/rank_compare.py before-banking.json after-banking.json [before2 after2 ...]
 
 For each pair: mean reciprocal rank before and after, how many queries got better or worse, and the
 share of 10 000 paired bootstrap resamples in which the change is a gain. With several pairs (one per

@@ -4,7 +4,7 @@ The even-numbered queries are recorded as tickets on which an agent reused their
 tickets.events, as the API does); the odd-numbered ones are then inferred. Prints the odd half's scores and
 taxonomy accuracy before any event and after the first N (--tickets, default all) reuse events:
 
-    .venv/bin/python tools/reuse_eval.py --bench ../shared/bench/run.py --dataset banking77-en --tickets 100
+    .venv/bin/python bench/reuse_eval.py --bench ../shared/bench/run.py --dataset banking77-en --tickets 100
 """
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rank_eval import load_bench  # noqa: E402
 
+from integrations.base import Ticket  # noqa: E402
 from kb.articles import import_articles  # noqa: E402
 from store import connect, migrate  # noqa: E402
 from suggest.rank import Query, suggest  # noqa: E402
 from tickets import events, intake  # noqa: E402
-from tickets.model import Ticket  # noqa: E402
 
 
 def main() -> int:

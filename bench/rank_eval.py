@@ -3,9 +3,9 @@
 Faster than the HTTP bench for tuning. Queries are split by position (even / odd) so parameters can be
 chosen on one half and reported on the other:
 
-    .venv/bin/python tools/rank_eval.py --bench ../shared/bench/run.py --dataset stackfaq-en --split even
+    .venv/bin/python bench/rank_eval.py --bench ../shared/bench/run.py --dataset stackfaq-en --split even
 
-`--dump FILE` also writes each query's reciprocal rank (top 10) for tools/rank_compare.py.
+`--dump FILE` also writes each query's reciprocal rank (top 10) for bench/rank_compare.py.
 """
 from __future__ import annotations
 
