@@ -1,16 +1,25 @@
-"""Knowledge Sidecar: the Flask application factory.
+"""Knowledge Sidecar: the Flask application factory, and the one place the app is wired together.
 
     flask --app app init-db      create or migrate the database (KS_DATABASE)
     flask --app app demo         load the demo taxonomy, articles, macros and mapping rules
     gunicorn "app:create_app()"  serve
+
+Every blueprint is registered here, flat (BLUEPRINTS); every `flask` command in commands.py.
 """
 from __future__ import annotations
 
 from flask import Flask
 
+import commands
 import settings
-from access import tokens
+from api_tokens import tokens
 from store import connect, migrate
+from web import admin, admin_pages, api, demo, errors, macro_api, ops, reports, signin, webhooks, widget
+from web.db import close_db
+
+# One blueprint per audience: operators, the API (agents, integrators, publishers), helpdesk webhooks, the
+# agent's sidebar, admins (JSON and pages), signing in, team leads, the demo ticket page.
+BLUEPRINTS = (ops, api, macro_api, webhooks, widget, admin, admin_pages, signin, reports, demo)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,15 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     finally:
         db.conn.close()
 
-    from web import admin, api, demo, errors, ops, reports, webhooks, widget
-    from web.db import close_db
-
     app.teardown_appcontext(close_db)
     errors.register(app)
-    for module in (ops, api, webhooks, widget, admin, reports, demo):
+    for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
-
-    import commands
-
     commands.register(app)
     return app

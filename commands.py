@@ -1,32 +1,53 @@
-"""`flask --app app …` commands: database, demo data, tokens, index, the Zendesk app package, a simulated ticket."""
+"""Every `flask --app app …` command: database, demo data, tokens, index, the Zendesk app package, a simulated
+ticket. app.create_app registers them (`register`); each opens its own connection."""
 from __future__ import annotations
 
-import click
-from flask import Flask, current_app
+import random
+from pathlib import Path
 
-from access import tokens
-from demo.load import command as demo_command
-from store import connect, migrate
-from web.widget import zendesk_app_command
+import click
+import requests
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from api_tokens import tokens
+from demo import load as demo_data
+from integrations.zendesk import app_package, simulate
+from store import connect, migrate, write
+from store.db import applied
+from suggest.index import rebuild
+
+cli = AppGroup("sidecar", help="Every command of the sidecar (each runs inside the app context).")
+
+
+def _cfg() -> dict:
+    return current_app.config["KS"]
 
 
 def _db():
-    return connect(current_app.config["KS"]["database"])
+    return connect(_cfg()["database"])
 
 
-@click.command("init-db")
+@cli.command("init-db")
 def init_db() -> None:
     """Create or migrate the database at KS_DATABASE."""
-    from store.db import applied
-
     db = _db()
     migrate(db)  # the app factory has usually applied them already; this reports where the schema stands
     done = applied(db)
-    click.echo(f"database {current_app.config['KS']['database']}: schema at {done[-1]} "
-               f"({len(done)} migrations applied)")
+    click.echo(f"database {_cfg()['database']}: schema at {done[-1]} ({len(done)} migrations applied)")
 
 
-@click.command("create-token")
+@cli.command("demo")
+def demo() -> None:
+    """Load the demo taxonomy, articles (en/de/pl/ru), macros and mapping rules; running it again changes nothing."""
+    db = _db()
+    try:
+        click.echo(demo_data.describe(demo_data.load(db.conn, _cfg()["suggest"]["default_language"])))
+    finally:
+        db.conn.close()
+
+
+@cli.command("create-token")
 @click.argument("name")
 @click.option("--role", type=click.Choice(tokens.ROLES), default="agent", show_default=True)
 def create_token(name: str, role: str) -> None:
@@ -34,19 +55,16 @@ def create_token(name: str, role: str) -> None:
     click.echo(tokens.create(_db().conn, name, role))
 
 
-@click.command("rebuild-index")
+@cli.command("rebuild-index")
 def rebuild_index() -> None:
     """Re-analyse every article and macro into the search index."""
-    from store import write
-    from suggest.index import rebuild
-
     conn = _db().conn
     with write(conn):
         n = rebuild(conn)
     click.echo(f"indexed {n} articles and macros")
 
 
-@click.command("simulate-ticket")
+@cli.command("simulate-ticket")
 @click.argument("subject")
 @click.argument("description", default="")
 @click.option("--id", "ticket_id", help="Zendesk ticket id (default: a random one)")
@@ -55,13 +73,7 @@ def rebuild_index() -> None:
 @click.option("--url", help="base URL of the running app (default: server.public_url)")
 def simulate_ticket(subject, description, ticket_id, tags, locale, url) -> None:
     """Send a signed Zendesk ticket.created webhook to the running app."""
-    import random
-
-    import requests
-
-    from integrations.zendesk import simulate
-
-    cfg = current_app.config["KS"]
+    cfg = _cfg()
     secret = cfg["zendesk"]["webhook_secret"]
     if not secret:
         raise click.ClickException("set KS_ZENDESK_WEBHOOK_SECRET (make run prints the one it uses)")
@@ -79,8 +91,23 @@ def simulate_ticket(subject, description, ticket_id, tags, locale, url) -> None:
     click.echo(f"ticket {ticket_id}: {base}/demo/tickets/{ticket_id}")
 
 
+@cli.command("zendesk-app")
+@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for zendesk-app/ and knowledge-sidecar.zip.")
+@click.option("--author-name", default="Knowledge Sidecar", show_default=True, help="Shown as the app's author.")
+@click.option("--author-email", default="", help="Support contact shown in Zendesk (default: zendesk.email).")
+def zendesk_app(out_dir: str, author_name: str, author_email: str) -> None:
+    """Write the uploadable Zendesk app (ZAF v2) for the ticket sidebar to dist/."""
+    config = _cfg()
+    result = app_package.build(config, Path(out_dir), author_name, author_email)
+    click.echo(f"wrote {result['folder']}/ ({', '.join(result['files'])})")
+    click.echo(f"wrote {result['zip']}  (sidebar URL: {app_package.widget_url(config)})")
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo("next: Zendesk Admin Center > Apps and integrations > Zendesk Support apps > Upload private app, "
+               "choose the zip, and enter the shared secret (same value as KS_ZENDESK_APP_SHARED_SECRET).")
+
+
 def register(app: Flask) -> None:
-    for cmd in (init_db, create_token, rebuild_index, simulate_ticket):
+    for cmd in cli.commands.values():
         app.cli.add_command(cmd)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(zendesk_app_command)

@@ -9,14 +9,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import click
 import yaml
-from flask import current_app
-from flask.cli import with_appcontext
 
 from kb import articles, mapping, taxonomy
 from macros import library
-from store import connect, write
+from store import write
 
 DATA = Path(__file__).resolve().parent
 
@@ -35,18 +32,12 @@ def demo_articles(folder: Path = DATA / "articles") -> list[dict]:
     return items
 
 
-def _count(conn: sqlite3.Connection, table: str) -> int:
-    return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-
-
 def _rules(conn: sqlite3.Connection, rules: list[dict]) -> int:
     created = 0
     for rule in rules:
         node_id = taxonomy.ensure_path(conn, rule["taxonomy"])
         field_id = str(rule["field_id"]) if rule["kind"] == "field" else None
-        exists = conn.execute("SELECT 1 FROM mapping_rules WHERE kind = ? AND field_id IS ? AND value = ? "
-                              "AND node_id = ?", (rule["kind"], field_id, str(rule["value"]), node_id)).fetchone()
-        if not exists:
+        if not mapping.exists(conn, rule["kind"], field_id, rule["value"], node_id):
             mapping.add_rule(conn, rule["kind"], rule["value"], rule["taxonomy"], field_id=field_id,
                              priority=rule.get("priority", 100))
             created += 1
@@ -55,7 +46,7 @@ def _rules(conn: sqlite3.Connection, rules: list[dict]) -> int:
 
 def load(conn: sqlite3.Connection, default_language: str = "en") -> dict:
     """Load (or re-check) the demo data; returns what changed per kind."""
-    nodes_before = _count(conn, "taxonomy_nodes")
+    nodes_before = len(taxonomy.tree(conn))
     with write(conn):
         for path in _yaml(DATA / "taxonomy.yaml"):
             taxonomy.ensure_path(conn, path)
@@ -66,7 +57,7 @@ def load(conn: sqlite3.Connection, default_language: str = "en") -> dict:
     errors = arts["errors"] + macs["errors"]
     if errors:
         raise ValueError(f"demo data does not load: {errors}")
-    return {"taxonomy_nodes": _count(conn, "taxonomy_nodes") - nodes_before,
+    return {"taxonomy_nodes": len(taxonomy.tree(conn)) - nodes_before,
             "articles": {k: arts[k] for k in ("created", "updated", "skipped")},
             "macros": {k: macs[k] for k in ("created", "updated", "skipped")},
             "mapping_rules": rules}
@@ -88,15 +79,3 @@ def describe(summary: dict) -> str:
         parts.append(f"{kind} {s['created']} created, {s['updated']} updated, {s['skipped']} unchanged")
     parts.append(f"{summary['mapping_rules']} mapping rules created")
     return "demo data loaded: " + "; ".join(parts)
-
-
-@click.command("demo")
-@with_appcontext
-def command() -> None:
-    """Load the demo taxonomy, articles (en/de/pl/ru), macros and mapping rules; running it again changes nothing."""
-    cfg = current_app.config["KS"]
-    db = connect(cfg["database"])
-    try:
-        click.echo(describe(load(db.conn, cfg["suggest"]["default_language"])))
-    finally:
-        db.conn.close()

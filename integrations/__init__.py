@@ -1,1 +1,1 @@
-"""Helpdesk integrations: one package per helpdesk, each implementing integrations.base."""
+"""Helpdesk integrations: the contract (base.py), one package per helpdesk, and the registry of them."""

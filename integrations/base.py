@@ -1,4 +1,5 @@
-"""What every helpdesk integration implements for write-back, and the one retry policy.
+"""The integration contract: the Ticket every helpdesk's webhook is read into, what a webhook receiver and a
+write-back client implement, their typed errors, and the one retry policy.
 
 An integration raises only two kinds of error from its write-back calls:
 - TransientError: try again later (rate limited, helpdesk down, conflict, network); carries the
@@ -10,11 +11,65 @@ job back in the outbox; integrations never sleep.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Protocol, runtime_checkable
 
 MAX_DELAY_S = 3600.0
 JITTER = 0.2
+
+
+@dataclass
+class Ticket:
+    """The one ticket every integration normalises a delivery to."""
+    integration: str
+    external_id: str
+    subject: str = ""
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    fields: dict[str, object] = field(default_factory=dict)
+    form_id: str | None = None
+    brand_id: str | None = None
+    locale: str | None = None
+    requester_id: str | None = None
+    needs_fields: bool = False   # the delivery did not carry custom fields: fetch them later
+    source_updated_at: str | None = None   # the helpdesk's own time of this text (UTC, ISO 8601 with Z)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Delivery:
+    """One webhook delivery as read by its integration: the ticket it carries, and whether it announces a new
+    ticket (`creation`) or a later change of one (`event` names which)."""
+    ticket: Ticket
+    creation: bool
+    event: str = ""
+
+
+class SignatureError(Exception):
+    """The delivery is not provably from the helpdesk (401)."""
+
+
+class PayloadError(ValueError):
+    """The body is not a ticket payload the integration understands (400)."""
+
+
+class Receiver(Protocol):
+    """Webhooks in from one helpdesk (a module such as integrations.zendesk.webhook serves as one)."""
+
+    def check(self, headers: Mapping[str, str], raw: bytes, cfg: dict) -> None:
+        """Raise SignatureError unless the delivery is signed by the helpdesk and fresh."""
+
+    def read(self, payload) -> Delivery:
+        """The delivery's ticket and kind from the decoded JSON body; PayloadError when it is not one."""
+
+    def delivery_id(self, headers: Mapping[str, str], raw: bytes) -> str:
+        """The helpdesk's id of this delivery, the same on every redelivery (the dedupe key)."""
+
+    def signed_at(self, headers: Mapping[str, str]) -> str:
+        """The delivery's signature time as the helpdesk sent it (kept with the raw delivery)."""
 
 
 class IntegrationError(Exception):

@@ -1,1 +1,1 @@
-"""Background work: the outbox of write-backs and the one worker process that drains it."""
+"""Background work: the one worker process that drains the outbox (store/outbox.py) of write-backs."""

@@ -5,7 +5,7 @@
 Every worker.poll_seconds an interval job (max_instances=1, coalesce=True) calls drain(): claim the
 oldest due job, perform it through the integration, then mark it done, retry it later (TransientError:
 backoff from integrations.base.delay_for, Retry-After wins) or fail it (PermanentError, or attempts used
-up). Several workers may run against one database: claims are conditional UPDATEs (jobs/outbox.py).
+up). Several workers may run against one database: claims are conditional UPDATEs (store/outbox.py).
 
 Zendesk not configured (zendesk.subdomain, email or api_token empty): nothing is claimed; waiting jobs
 stay pending with last_error "zendesk not configured" and their attempts untouched, so they go out as
@@ -26,13 +26,11 @@ import threading
 from datetime import UTC, datetime
 
 import settings
-from integrations.base import PermanentError, TransientError, WriteBack, delay_for
-from integrations.zendesk import client as zendesk
-from jobs import outbox
+from integrations import registry
+from integrations.base import PermanentError, Ticket, TransientError, WriteBack, delay_for
 from kb import mapping
-from store import connect, migrate
+from store import connect, migrate, outbox
 from tickets import intake
-from tickets.model import Ticket
 
 log = logging.getLogger("ks.worker")
 BATCH = 100
@@ -146,7 +144,7 @@ def run_job(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -
 
 
 def drain(conn: sqlite3.Connection, cfg: dict, client: WriteBack | None, max_jobs: int = BATCH,
-          integration: str = zendesk.INTEGRATION, stop: threading.Event | None = None,
+          integration: str = registry.ZENDESK.name, stop: threading.Event | None = None,
           who: str | None = None) -> dict:
     """Perform due jobs one by one until none is due, max_jobs were taken, or stop is set.
     Returns how many ended done / retry / failed, and how many wait because the client is missing."""
@@ -178,15 +176,17 @@ def main() -> int:
     db = connect(cfg["database"])
     migrate(db)
     conn = db.conn
-    client = zendesk.from_config(cfg)
-    if client is None:
-        log.warning("zendesk not configured (zendesk.subdomain, email, api_token): write-back jobs wait")
+    clients = {i.name: i.client(cfg) for i in registry.writing_back()}
+    for name, client in clients.items():
+        if client is None:
+            log.warning("%s not configured (%s.subdomain, email, api_token): write-back jobs wait", name, name)
     stop, busy = threading.Event(), threading.Lock()
 
     def tick() -> None:
         with busy:
-            if not stop.is_set():
-                drain(conn, cfg, client, stop=stop)
+            for name, client in clients.items():
+                if not stop.is_set():
+                    drain(conn, cfg, client, integration=name, stop=stop)
 
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(tick, "interval", seconds=cfg["worker"]["poll_seconds"], id="drain-outbox",

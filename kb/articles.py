@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from kb import records, taxonomy
+from kb import import_checks, taxonomy
 from store import now, write
+from store.values import checked_text, row_id_fits
 from suggest import index
 
 STATES = ("wip", "not_validated", "validated", "archived")
@@ -23,14 +24,14 @@ def clean(raw, default_language: str) -> dict:
     """Validate one incoming article; returns the row to store (without id) or raises ArticleError."""
     if not isinstance(raw, dict):
         raise ArticleError("each article must be a JSON object")
-    row = {"external_id": records.external_id(raw, ArticleError)}
+    row = {"external_id": import_checks.external_id(raw, ArticleError)}
     for key in TEXT_FIELDS:
         value = raw.get(key, "")
         if value is None:
             value = ""
         if not isinstance(value, str):
             raise ArticleError(f"{key} must be text")
-        value = records.unicode_text(value, key, ArticleError)
+        value = checked_text(value, key, ArticleError)
         if len(value) > (MAX_TITLE if key == "title" else MAX_TEXT):
             raise ArticleError(f"{key} is too long")
         row[key] = value.strip()
@@ -38,7 +39,7 @@ def clean(raw, default_language: str) -> dict:
         raise ArticleError("title is required")
     if not (row["body"] or row["resolution"]):
         raise ArticleError("body (or resolution) is required")
-    row["language"] = records.language(raw.get("language"), f"{row['title']} {row['body']}", default_language,
+    row["language"] = import_checks.language(raw.get("language"), f"{row['title']} {row['body']}", default_language,
                                        ArticleError)
     state = raw.get("state", "validated")
     if state not in STATES:
@@ -48,7 +49,7 @@ def clean(raw, default_language: str) -> dict:
     if vis not in VISIBILITIES:
         raise ArticleError(f"visibility must be one of {list(VISIBILITIES)}, got {vis!r}")
     row["visibility"] = vis
-    row["taxonomy"] = records.taxonomy_path(raw.get("taxonomy"), ArticleError)
+    row["taxonomy"] = import_checks.taxonomy_path(raw.get("taxonomy"), ArticleError)
     return row
 
 
@@ -104,8 +105,23 @@ def import_articles(conn: sqlite3.Connection, items: list, default_language: str
     return result
 
 
+def capture(conn: sqlite3.Connection, row: dict, changed_by: str, source_ticket: str) -> int:
+    """A new article captured from a ticket (`source_ticket` is "<integration>:<ticket id>"), inside the caller's
+    transaction; its id. ArticleError when the external_id is taken."""
+    if conn.execute("SELECT 1 FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone():
+        raise ArticleError(f"external_id {row['external_id']!r} exists already")
+    upsert(conn, row, changed_by)
+    conn.execute("UPDATE articles SET source_ticket = ? WHERE external_id = ?", (source_ticket, row["external_id"]))
+    return conn.execute("SELECT id FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone()[0]
+
+
+def count_reuse(conn: sqlite3.Connection, article_id: int) -> None:
+    """One more reuse of the article (a ticket linked it), inside the caller's transaction."""
+    conn.execute("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = ?", (article_id,))
+
+
 def get(conn: sqlite3.Connection, article_id: int) -> dict | None:
-    if not records.row_id_fits(article_id):
+    if not row_id_fits(article_id):
         return None
     conn.row_factory = sqlite3.Row
     try:

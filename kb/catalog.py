@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from kb import records, taxonomy
+from kb import taxonomy
+from store.values import row_id_fits
 
 LIST_COLUMNS = ("id", "external_id", "title", "language", "state", "visibility", "version", "reuse_count", "owner",
                 "source_ticket", "updated_at")
@@ -19,7 +20,7 @@ def node_filter(conn: sqlite3.Connection, node: str) -> str:
     node = node.strip().strip("/")
     if node.isascii() and node.isdigit():                      # "²".isdigit() is true too
         row = conn.execute("SELECT path FROM taxonomy_nodes WHERE id = ?", (int(node),)).fetchone() \
-            if records.row_id_fits(int(node)) else None
+            if row_id_fits(int(node)) else None
     else:
         try:
             slugs = "/".join(taxonomy.slug(s) for s in node.split("/") if s.strip())

@@ -8,8 +8,8 @@ import json
 import sqlite3
 
 from kb import taxonomy
-from kb.records import row_id_fits, unicode_text
-from store import now
+from store import now, write
+from store.values import checked_text, row_id_fits
 
 KINDS = ("field", "tag", "form")
 MAX_PRIORITY = 1_000_000_000
@@ -31,14 +31,16 @@ def add_rule(conn: sqlite3.Connection, kind: str, value, node_path: list[str], f
         raise RuleError(f"priority must be a whole number from {-MAX_PRIORITY} to {MAX_PRIORITY}")
     for name, given in (("value", value), ("field_id", field_id)):
         if isinstance(given, str):
-            unicode_text(given, name, RuleError)
+            checked_text(given, name, RuleError)
     if not node_path or not isinstance(node_path, list):
         raise RuleError("taxonomy must be a non-empty list of path segments")
-    node_id = taxonomy.ensure_path(conn, node_path)
-    cur = conn.execute(
-        "INSERT INTO mapping_rules (kind, field_id, value, node_id, priority, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, str(field_id) if kind == "field" else None, str(value).strip(), node_id, priority, now()))
-    return get_rule(conn, cur.lastrowid)
+    with write(conn):
+        node_id = taxonomy.ensure_path(conn, node_path)
+        cur = conn.execute(
+            "INSERT INTO mapping_rules (kind, field_id, value, node_id, priority, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, str(field_id) if kind == "field" else None, str(value).strip(), node_id, priority, now()))
+        return get_rule(conn, cur.lastrowid)
 
 
 def get_rule(conn: sqlite3.Connection, rule_id: int) -> dict | None:
@@ -48,10 +50,17 @@ def get_rule(conn: sqlite3.Connection, rule_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def exists(conn: sqlite3.Connection, kind: str, field_id, value, node_id: int) -> bool:
+    """Whether a rule with exactly these terms is there already."""
+    return conn.execute("SELECT 1 FROM mapping_rules WHERE kind = ? AND field_id IS ? AND value = ? AND node_id = ?",
+                        (kind, field_id, str(value), node_id)).fetchone() is not None
+
+
 def delete_rule(conn: sqlite3.Connection, rule_id: int) -> bool:
     if not row_id_fits(rule_id):
         return False
-    return conn.execute("DELETE FROM mapping_rules WHERE id = ?", (rule_id,)).rowcount > 0
+    with write(conn):
+        return conn.execute("DELETE FROM mapping_rules WHERE id = ?", (rule_id,)).rowcount > 0
 
 
 def _rules(conn: sqlite3.Connection, where: str = "", args=()) -> list[dict]:

@@ -5,8 +5,8 @@ import json
 import re
 import sqlite3
 
-from kb.records import unicode_text
-from store import now
+from store import now, write
+from store.values import checked_text
 
 SEGMENT_RE = re.compile(r"[^\w-]+", re.UNICODE)
 
@@ -28,7 +28,7 @@ def ensure_path(conn: sqlite3.Connection, segments: list[str]) -> int | None:
     for seg in segments:
         if not isinstance(seg, str):
             raise TaxonomyError(f"taxonomy segment {seg!r} is not text")
-        unicode_text(seg, "taxonomy segment", TaxonomyError)
+        checked_text(seg, "taxonomy segment", TaxonomyError)
         s = slug(seg)
         path = f"{path}/{s}" if path else s
         names.append(seg.strip())
@@ -40,6 +40,17 @@ def ensure_path(conn: sqlite3.Connection, segments: list[str]) -> int | None:
                      "VALUES (?, ?, ?, ?, ?, ?)", (parent, s, seg.strip(), path, json.dumps(names), now()))
         parent = conn.execute("SELECT id FROM taxonomy_nodes WHERE path = ?", (path,)).fetchone()[0]
     return parent
+
+
+def create(conn: sqlite3.Connection, segments: list[str]) -> tuple[dict, bool]:
+    """Create the node at this path and its missing parents, in a transaction of its own (or the caller's):
+    (the node as `tree` lists it, True when it is new)."""
+    if not segments:
+        raise TaxonomyError("give a path such as: orders / refunds")
+    existed = find(conn, segments) is not None
+    with write(conn):
+        node_id = ensure_path(conn, segments)
+    return next(n for n in tree(conn) if n["id"] == node_id), not existed
 
 
 def find(conn: sqlite3.Connection, path: list[str] | str) -> int | None:

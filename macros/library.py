@@ -11,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
-from kb import records, taxonomy
+from kb import import_checks, taxonomy
 from macros.render import RenderError, check
 from store import now, write
+from store.values import checked_text
 from suggest import index
 
 SHIPPED = Path(__file__).resolve().parent / "shipped"
@@ -31,22 +32,22 @@ def clean(raw, default_language: str) -> dict:
     """Validate one incoming macro (the template must parse); the row to store or MacroError."""
     if not isinstance(raw, dict):
         raise MacroError("each macro must be a JSON object")
-    row = {"external_id": records.external_id(raw, MacroError)}
+    row = {"external_id": import_checks.external_id(raw, MacroError)}
     for key, limit in (("title", MAX_TITLE), ("body", MAX_BODY)):
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
             raise MacroError(f"{key} is required (text)")
         if len(value) > limit:
             raise MacroError(f"{key} is longer than {limit} characters")
-        value = records.unicode_text(value, key, MacroError)
+        value = checked_text(value, key, MacroError)
         row[key] = value.strip() if key == "title" else value
     try:
         check(row["body"])
     except RenderError as exc:
         raise MacroError(str(exc)) from None
-    row["language"] = records.language(raw.get("language"), f"{row['title']} {searchable(row['body'])}",
+    row["language"] = import_checks.language(raw.get("language"), f"{row['title']} {searchable(row['body'])}",
                                        default_language, MacroError)
-    row["taxonomy"] = records.taxonomy_path(raw.get("taxonomy"), MacroError)
+    row["taxonomy"] = import_checks.taxonomy_path(raw.get("taxonomy"), MacroError)
     active = raw.get("active", True)
     if not isinstance(active, bool):
         raise MacroError("active must be true or false")

@@ -4,19 +4,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from store.clock import now
 from store.migrations import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-def now() -> str:
-    """UTC timestamp as stored everywhere: ISO 8601 with seconds and a Z."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -67,6 +62,11 @@ def write(conn: sqlite3.Connection):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def instance_secret(conn: sqlite3.Connection) -> str:
+    """This installation's random secret (migration 0004), shared by every process through the database."""
+    return conn.execute("SELECT value FROM instance WHERE key = 'session_secret'").fetchone()[0]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from access import tokens
+from api_tokens import tokens
+from integrations.base import Ticket
 from tickets import intake
-from tickets.model import Ticket
 
 ARTICLES = [
     {"external_id": "kb-refund", "title": "Refund for an item that arrived damaged", "language": "en",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from access import tokens
+from api_tokens import tokens
 
 ARTICLES = [
     {"external_id": "a-refund", "title": "Refund for a damaged parcel", "language": "en",

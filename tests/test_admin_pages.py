@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from access import tokens
+from api_tokens import tokens
 from tests.conftest import ADMIN_TOKEN, sign_in
 
 pytestmark = pytest.mark.browser

@@ -4,11 +4,11 @@ from __future__ import annotations
 import json
 import re
 
-from access import tokens
+from api_tokens import tokens
+from integrations.base import Ticket
 from kb import mapping
 from store import write
 from tickets import intake
-from tickets.model import Ticket
 
 ARTICLES = [
     {"external_id": "pw-reset", "title": "Password reset e-mail does not arrive",

@@ -33,8 +33,8 @@ def test_a_sidebar_session_acts_only_on_its_own_ticket(app, client, admin):
 
 
 def test_a_sidebar_session_opens_no_other_ticket_and_no_people_page(app, client, admin):
+    from integrations.base import Ticket
     from tickets import intake
-    from tickets.model import Ticket
     from web.db import get_db
 
     with app.app_context():

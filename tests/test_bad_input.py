@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from access import tokens
+from api_tokens import tokens
 from kb import articles, mapping
 from store import write
 

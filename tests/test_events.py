@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from access import tokens
+from api_tokens import tokens
 
 ARTICLE = {"external_id": "kb-refund", "title": "Refund a damaged parcel", "body": "Refund it in the admin panel.",
            "taxonomy": ["Orders", "Refunds"]}

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from access import tokens
+from api_tokens import tokens
 from macros import library, render
 from suggest import index
 

@@ -6,8 +6,7 @@ from collections import Counter
 
 import pytest
 
-from jobs import outbox
-from store import connect
+from store import connect, outbox
 
 
 def test_concurrent_claimers_take_each_job_exactly_once(conn, config):

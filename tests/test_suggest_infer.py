@@ -1,13 +1,13 @@
 """Taxonomy inference that learns from use: tickets whose reused article sits on a node vote for that node."""
 from __future__ import annotations
 
+from integrations.base import Ticket
 from kb.articles import import_articles
 from store import write
 from suggest import index
 from suggest.rank import Query, suggest
 from tests.conftest import sign, ticket_event
 from tickets import events, intake
-from tickets.model import Ticket
 
 ARTICLES = [
     {"external_id": "declined", "title": "Card payment declined",

@@ -10,9 +10,9 @@ import pytest
 
 import settings
 from app import create_app
+from integrations.base import Ticket
 from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
-from tickets.model import Ticket
 
 SHARED = "app-shared-secret-for-tests-0123456789abcdef"
 SUBDOMAIN = "acme"
@@ -158,7 +158,7 @@ def test_demo_page_answers_200_with_titles_in_raw_html(client, admin, ticket):
 
 
 def test_demo_page_needs_a_signed_in_agent(app, client, ticket, db):
-    from access import tokens
+    from api_tokens import tokens
 
     anonymous = client.get(f"/demo/tickets/{ticket}")
     assert anonymous.status_code == 401

@@ -5,9 +5,9 @@ import pytest
 from conftest import ADMIN_TOKEN, LiveServer, sign_in
 
 from app import create_app
+from integrations.base import Ticket
 from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
-from tickets.model import Ticket
 
 pytestmark = pytest.mark.browser
 

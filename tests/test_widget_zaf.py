@@ -17,10 +17,10 @@ from conftest import LiveServer, free_port
 
 import settings
 from app import create_app
+from integrations.base import Ticket
 from integrations.zendesk.signed_url import sign_for_tests
 from macros import library
 from tickets import intake
-from tickets.model import Ticket
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from fake_zendesk import API_TOKEN, EMAIL
 
-from jobs import outbox
-from store import write
+from store import outbox, write
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,14 +9,12 @@ import pytest
 from fake_zendesk import API_TOKEN, EMAIL, zendesk_config
 
 import settings
-from integrations.base import PermanentError, TransientError, delay_for
+from integrations.base import PermanentError, Ticket, TransientError, delay_for
 from integrations.zendesk import client as zendesk
-from jobs import outbox
 from jobs.worker import drain
 from kb import articles, mapping
-from store import connect, migrate
+from store import connect, migrate, outbox
 from tickets import events, intake
-from tickets.model import Ticket
 
 ARTICLES = [
     {"external_id": "printer-jam", "title": "Printer jams on every page", "language": "en",

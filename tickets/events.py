@@ -7,12 +7,11 @@ import secrets
 import sqlite3
 from dataclasses import dataclass, field
 
-from jobs import outbox
+from integrations.base import Ticket
 from kb import articles, taxonomy
-from store import now, write
+from store import now, outbox, write
 from suggest import index
 from tickets.intake import save_ticket
-from tickets.model import Ticket
 
 KINDS = ("viewed", "reused", "macro_inserted", "flagged", "created", "searched")
 WHOLE_RE = re.compile(r"[0-9]{1,18}")     # ASCII digits only ("²".isdigit() is true), and within SQLite's range
@@ -103,7 +102,7 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
             ev.article_id = _create_article(conn, cfg, integration, ticket_external_id, ev)
         node = conn.execute("SELECT node_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
         if ev.kind == "reused":
-            conn.execute("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = ?", (ev.article_id,))
+            articles.count_reuse(conn, ev.article_id)
             index.put_reuse(conn, ev.article_id)    # the ticket's text becomes evidence for the article's node
         cur = conn.execute(
             "INSERT INTO events (ticket_id, kind, article_id, macro_id, node_id, agent, query, reason, data, "
@@ -150,9 +149,7 @@ def _create_article(conn: sqlite3.Connection, cfg: dict, integration: str, ticke
         raise EventError(f"article: {exc}") from None
     if row.get("taxonomy") and taxonomy.find(conn, row["taxonomy"]) is None:
         raise EventError(f"article: no taxonomy node {' / '.join(row['taxonomy'])!r}; an admin creates nodes")
-    if conn.execute("SELECT 1 FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone():
-        raise EventError(f"article: external_id {row['external_id']!r} exists already")
-    articles.upsert(conn, row, ev.agent)
-    conn.execute("UPDATE articles SET source_ticket = ? WHERE external_id = ?",
-                 (f"{integration}:{ticket_external_id}", row["external_id"]))
-    return conn.execute("SELECT id FROM articles WHERE external_id = ?", (row["external_id"],)).fetchone()[0]
+    try:
+        return articles.capture(conn, row, ev.agent, f"{integration}:{ticket_external_id}")
+    except articles.ArticleError as exc:
+        raise EventError(f"article: {exc}") from None

@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from jobs import outbox
+from integrations.base import Ticket
 from kb import mapping, taxonomy
-from store import now, write
+from store import now, outbox, write
 from suggest import index
 from suggest.language import resolve
 from suggest.rank import Query, suggest
-from tickets.model import Ticket
 
 
 def suggestions(conn: sqlite3.Connection, cfg: dict, *, subject: str, description: str = "",

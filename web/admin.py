@@ -1,24 +1,20 @@
 """For admins and publishers: taxonomy, mapping rules, articles' KCS states, open flags, API tokens.
 
-JSON routes under /api (admin unless a route says otherwise); the /admin pages and the macros API are
-nested blueprints (web.admin_pages, web.macro_api).
+JSON routes under /api (admin unless a route says otherwise); the /admin pages are web.admin_pages, the macros
+API web.macro_api.
 """
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from access import tokens
+from api_tokens import tokens
 from kb import articles, catalog, flags, mapping, taxonomy
-from kb.records import MAX_ROW_ID, row_id_fits
-from store import write
-from web import admin_pages, macro_api
+from store.values import MAX_ROW_ID, row_id_fits
 from web.auth import actor, require
 from web.db import get_db
 from web.payload import json_object, row_id
 
 bp = Blueprint("admin", __name__)
-bp.register_blueprint(admin_pages.bp)
-bp.register_blueprint(macro_api.bp)
 
 
 def _path(data: dict, key: str) -> list[str]:
@@ -62,13 +58,10 @@ def taxonomy_create():
     path = _path(json_object(), "path")
     conn = get_db()
     try:
-        existed = taxonomy.find(conn, path) is not None
-        with write(conn):
-            node_id = taxonomy.ensure_path(conn, path)
+        node, created = taxonomy.create(conn, path)
     except taxonomy.TaxonomyError as exc:
         abort(400, description=str(exc))
-    node = next(n for n in taxonomy.tree(conn) if n["id"] == node_id)
-    return jsonify(node), 200 if existed else 201
+    return jsonify(node), 201 if created else 200
 
 
 @bp.get("/api/mappings")
@@ -85,8 +78,7 @@ def mappings_create():
     data = json_object()
     conn = get_db()
     try:
-        with write(conn):
-            rule = mapping.add_rule(conn, data.get("kind"), data.get("value"), data.get("taxonomy"),
+        rule = mapping.add_rule(conn, data.get("kind"), data.get("value"), data.get("taxonomy"),
                                     field_id=data.get("field_id"), priority=data.get("priority", 100))
     except (mapping.RuleError, taxonomy.TaxonomyError) as exc:
         abort(400, description=str(exc))
@@ -97,10 +89,7 @@ def mappings_create():
 @require("admin")
 def mappings_delete(rule_id: int):
     """Delete a mapping rule."""
-    conn = get_db()
-    with write(conn):
-        gone = mapping.delete_rule(conn, row_id(rule_id, "mapping rule"))
-    if not gone:
+    if not mapping.delete_rule(get_db(), row_id(rule_id, "mapping rule")):
         abort(404, description=f"no mapping rule {rule_id}")
     return "", 204
 

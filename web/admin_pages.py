@@ -6,14 +6,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from access import tokens
+from api_tokens import tokens
 from integrations.zendesk.trigger import TRIGGER_BODY
 from kb import articles, catalog, flags, mapping, taxonomy
-from store import write
+from tickets import stats
 from web import signin
 from web.db import cfg, get_db
 
-bp = Blueprint("pages", __name__, url_prefix="/admin")
+bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
 
 DONE = {"node": "Taxonomy node saved.", "rule": "Mapping rule added.", "deleted": "Mapping rule deleted.",
         "state": "Article state changed."}
@@ -36,9 +36,7 @@ def _segments(text: str) -> list[str]:
 def overview():
     """Admin home: what is configured, and the Zendesk trigger body to paste."""
     conn = get_db()
-    counts = {name: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-              for name, table in (("taxonomy nodes", "taxonomy_nodes"), ("mapping rules", "mapping_rules"),
-                                  ("articles", "articles"), ("macros", "macros"), ("tickets", "tickets"))}
+    counts = stats.overview(conn)
     webhook_url = cfg()["server"]["public_url"].rstrip("/") + "/webhooks/zendesk"
     return _render("admin.html", counts=counts, trigger_body=TRIGGER_BODY, webhook_url=webhook_url,
                    open_flags=len(flags.open_flags(conn)))
@@ -57,10 +55,7 @@ def taxonomy_add():
     segments = _segments(request.form.get("path", ""))
     conn = get_db()
     try:
-        if not segments:
-            raise taxonomy.TaxonomyError("give a path such as: orders / refunds")
-        with write(conn):
-            taxonomy.ensure_path(conn, segments)
+        taxonomy.create(conn, segments)
     except taxonomy.TaxonomyError as exc:
         return _render("admin_taxonomy.html", 400, nodes=taxonomy.tree(conn), error=str(exc),
                        typed=request.form.get("path", ""))
@@ -86,9 +81,8 @@ def mappings_add():
     try:
         if priority is None:
             raise mapping.RuleError("priority must be a whole number")
-        with write(conn):
-            mapping.add_rule(conn, form.get("kind", ""), form.get("value", ""), _segments(form.get("taxonomy", "")),
-                             field_id=form.get("field_id") or None, priority=priority)
+        mapping.add_rule(conn, form.get("kind", ""), form.get("value", ""), _segments(form.get("taxonomy", "")),
+                         field_id=form.get("field_id") or None, priority=priority)
     except (mapping.RuleError, taxonomy.TaxonomyError) as exc:
         return _render("admin_mappings.html", 400, rules=mapping.rules(conn), kinds=mapping.KINDS, form=form,
                        error=str(exc))
@@ -98,10 +92,8 @@ def mappings_add():
 @bp.post("/mappings/<int:rule_id>/delete")
 @signin.page("admin")
 def mappings_delete(rule_id: int):
-    conn = get_db()
-    with write(conn):
-        if not mapping.delete_rule(conn, rule_id):
-            abort(404, description=f"no mapping rule {rule_id}")
+    if not mapping.delete_rule(get_db(), rule_id):
+        abort(404, description=f"no mapping rule {rule_id}")
     return redirect(url_for(".mappings_page", done="deleted"), 303)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify
 
+from integrations import registry
 from kb import articles
 from tickets import events, intake
 from web.auth import actor, require, same_ticket
@@ -10,7 +11,6 @@ from web.db import cfg, get_db
 from web.payload import int_arg, json_object, records, row_id, text_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-INTEGRATIONS = ("zendesk", "demo")
 
 
 @bp.post("/articles/import")
@@ -57,8 +57,8 @@ def suggest():
 def _known(integration: str, ticket_id: str) -> None:
     """404 for an integration we do not know; 403 for a sidebar session used on another ticket than its own
     (the widget and demo sessions are issued for one ticket; API tokens and page sign-ins are not bound)."""
-    if integration not in INTEGRATIONS:
-        abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
+    if registry.get(integration) is None:
+        abort(404, description=f"unknown integration {integration!r}; known: {list(registry.NAMES)}")
     same_ticket(ticket_id)
 
 

@@ -11,7 +11,8 @@ from functools import wraps
 import jwt
 from flask import abort, g, request
 
-from access import tokens
+from api_tokens import tokens
+from store.db import instance_secret
 from web.db import cfg, get_db
 
 SESSION_AUDIENCE = "knowledge-sidecar-widget"
@@ -25,8 +26,7 @@ def session_secret(config: dict) -> str:
         return config["server"]["session_secret"]
     path = config["database"]
     if path not in _INSTANCE_SECRETS:
-        row = get_db().execute("SELECT value FROM instance WHERE key = 'session_secret'").fetchone()
-        _INSTANCE_SECRETS[path] = row[0]
+        _INSTANCE_SECRETS[path] = instance_secret(get_db())
     return _INSTANCE_SECRETS[path]
 
 

@@ -11,9 +11,9 @@ from functools import wraps
 
 from flask import Blueprint, abort, make_response, render_template, request
 
+from integrations import registry
 from tickets import intake
 from web import signin
-from web.api import INTEGRATIONS
 from web.auth import issue_session
 from web.db import cfg, get_db
 from web.widget_view import error_page, panel_context, record_view, secure_headers
@@ -41,9 +41,9 @@ def ticket(ticket_id: str):
     config = cfg()
     conn = get_db()
     wanted = request.args.get("integration")
-    if wanted is not None and wanted not in INTEGRATIONS:
-        abort(404, description=f"unknown integration {wanted!r}; known: {list(INTEGRATIONS)}")
-    integration = next((i for i in ([wanted] if wanted else INTEGRATIONS)
+    if wanted is not None and registry.get(wanted) is None:
+        abort(404, description=f"unknown integration {wanted!r}; known: {list(registry.NAMES)}")
+    integration = next((i for i in ([wanted] if wanted else registry.NAMES)
                         if intake.load_ticket(conn, i, ticket_id) is not None), None)
     if integration is None:
         body, status = error_page(404, "No such ticket", f"The sidecar has not received ticket {ticket_id} yet.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from kb.records import LONE_SURROGATE_RE
+from store.values import LONE_SURROGATE_RE
 
 MACHINE_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/metrics", "/openapi.json")
 

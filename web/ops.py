@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from jobs import outbox
+from tickets import stats
 from web.db import get_db
 from web.openapi import describe
 
@@ -19,7 +19,7 @@ def healthz():
 @bp.get("/metrics")
 def metrics():
     """Counts in the Prometheus text format."""
-    conn = get_db()
+    figures = stats.gauges(get_db())
     lines = []
 
     def gauge(name: str, help_text: str, samples: list[tuple[str, float]]) -> None:
@@ -29,15 +29,13 @@ def metrics():
             lines.append(f"{name}{labels} {value}")
 
     gauge("ks_articles", "Articles by KCS state.",
-          [(f'{{state="{s}"}}', n) for s, n in conn.execute("SELECT state, COUNT(*) FROM articles GROUP BY state")])
-    gauge("ks_tickets", "Tickets seen.", [("", conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0])])
-    gauge("ks_events", "Agent events by kind.",
-          [(f'{{kind="{k}"}}', n) for k, n in conn.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind")])
+          [(f'{{state="{s}"}}', n) for s, n in figures["articles_by_state"].items()])
+    gauge("ks_tickets", "Tickets seen.", [("", figures["tickets"])])
+    gauge("ks_events", "Agent events by kind.", [(f'{{kind="{k}"}}', n) for k, n in figures["events_by_kind"].items()])
     gauge("ks_outbox_jobs", "Write-back jobs by state.",
-          [(f'{{state="{s}"}}', n) for s, n in outbox.counts(conn).items()])
+          [(f'{{state="{s}"}}', n) for s, n in figures["outbox_by_state"].items()])
     gauge("ks_webhook_deliveries", "Webhook deliveries by status.",
-          [(f'{{status="{s}"}}', n)
-           for s, n in conn.execute("SELECT status, COUNT(*) FROM webhook_deliveries GROUP BY status")])
+          [(f'{{status="{s}"}}', n) for s, n in figures["deliveries_by_status"].items()])
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import abort, request
 
-from kb.records import LONE_SURROGATE_RE, MAX_ROW_ID, row_id_fits
+from store.values import MAX_ROW_ID, find_lone_surrogate, row_id_fits
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines")
 JSON_SPACE = " \t\r"
@@ -34,25 +34,6 @@ def _loads(text: str):
         raise ValueError("nested too deeply") from None
 
 
-def not_unicode(value, where: str = "") -> str | None:
-    """Where a decoded JSON value holds a lone surrogate, as a message; None when all its text is Unicode."""
-    stack = [(where, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((f"{path}.{k}" if path else str(k), k) for k in item)
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(item))
-        elif isinstance(item, str):
-            bad = LONE_SURROGATE_RE.search(item)
-            if bad:
-                where = (path or "the body").encode("utf-8", "backslashreplace").decode("utf-8")
-                return (f"{where} contains {bad.group()!r}, a lone surrogate that is not valid Unicode "
-                        "(the text was cut in the middle of a character)")
-    return None
-
-
 def json_object() -> dict:
     if not request.is_json:
         abort(400, description="the body must be a JSON object (Content-Type: application/json)")
@@ -62,7 +43,7 @@ def json_object() -> dict:
         abort(400, description=f"the body must be a JSON object (Content-Type: application/json): {exc}")
     if not isinstance(data, dict):
         abort(400, description="the body must be a JSON object (Content-Type: application/json)")
-    problem = not_unicode(data)
+    problem = find_lone_surrogate(data)
     if problem:
         abort(400, description=problem)
     return data
@@ -78,7 +59,7 @@ class Batch:
     errors: list[dict] = field(default_factory=list)
 
     def add(self, position: int, item) -> None:
-        problem = not_unicode(item)
+        problem = find_lone_surrogate(item)
         if problem is None:
             self.items.append(item)
             self.positions.append(position)

@@ -9,7 +9,6 @@ from web.auth import require
 from web.db import get_db
 
 bp = Blueprint("reports", __name__)
-bp.register_blueprint(signin.bp)
 
 
 def _params() -> tuple:

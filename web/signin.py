@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, make_response, redirect, render_template, request
 
-from access import tokens
+from api_tokens import tokens
 from web.auth import actor, decode_session, issue_session, session_secret
 from web.db import cfg, get_db
 

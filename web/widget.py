@@ -11,15 +11,11 @@ page in a JSON script tag; every call the page makes uses `Authorization: Bearer
 """
 from __future__ import annotations
 
-from pathlib import Path
+from flask import Blueprint, abort, make_response, render_template, request
 
-import click
-from flask import Blueprint, abort, current_app, make_response, render_template, request
-from flask.cli import with_appcontext
-
-from access import tokens
-from integrations.zendesk import app_package, signed_url
-from web.api import INTEGRATIONS
+from api_tokens import tokens
+from integrations import registry
+from integrations.zendesk import signed_url
 from web.auth import actor, issue_session, require, same_ticket
 from web.db import cfg, get_db
 from web.widget_view import error_page, panel_context, record_view, secure_headers, zaf_sdk_present
@@ -33,8 +29,8 @@ NO_AUTH_HINT = ("Open the Knowledge Sidecar app from a ticket in Zendesk, or cal
 
 def _target() -> tuple[str, str | None]:
     integration = request.args.get("integration", "zendesk")
-    if integration not in INTEGRATIONS:
-        abort(404, description=f"unknown integration {integration!r}; known: {list(INTEGRATIONS)}")
+    if registry.get(integration) is None:
+        abort(404, description=f"unknown integration {integration!r}; known: {list(registry.NAMES)}")
     ticket = (request.args.get("ticket") or "").strip() or None
     if ticket is not None and (len(ticket) > MAX_ID or not ticket.isprintable()):
         abort(400, description="ticket must be a helpdesk ticket id")
@@ -90,21 +86,3 @@ def panel():
     ctx = panel_context(conn, cfg(), integration, ticket_id)
     record_view(conn, cfg(), integration, ticket_id, who["name"])
     return secure_headers(make_response(render_template("widget_panel.html", **ctx)), cfg())
-
-
-@click.command("zendesk-app")
-@with_appcontext
-@click.option("--out", "out_dir", default="dist", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for zendesk-app/ and knowledge-sidecar.zip.")
-@click.option("--author-name", default="Knowledge Sidecar", show_default=True, help="Shown as the app's author.")
-@click.option("--author-email", default="", help="Support contact shown in Zendesk (default: zendesk.email).")
-def zendesk_app_command(out_dir: str, author_name: str, author_email: str) -> None:
-    """Write the uploadable Zendesk app (ZAF v2) for the ticket sidebar to dist/."""
-    config = current_app.config["KS"]
-    result = app_package.build(config, Path(out_dir), author_name, author_email)
-    click.echo(f"wrote {result['folder']}/ ({', '.join(result['files'])})")
-    click.echo(f"wrote {result['zip']}  (sidebar URL: {app_package.widget_url(config)})")
-    for warning in result["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo("next: Zendesk Admin Center > Apps and integrations > Zendesk Support apps > Upload private app, "
-               "choose the zip, and enter the shared secret (same value as KS_ZENDESK_APP_SHARED_SECRET).")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
 
 from integrations.zendesk.webhook import expected_signature
+from store import clock
 
 
 def ticket_created(ticket_id: str, subject: str, description: str, tags=(), locale: str | None = None) -> bytes:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = clock.now()
     detail = {"id": str(ticket_id), "subject": subject, "description": description, "tags": list(tags),
               "status": "NEW", "priority": "NORMAL", "type": "QUESTION", "created_at": stamp, "updated_at": stamp,
               "requester_id": "1001", "submitter_id": "1001", "assignee_id": None, "group_id": None,
@@ -23,7 +23,7 @@ def ticket_created(ticket_id: str, subject: str, description: str, tags=(), loca
 
 
 def signed_headers(raw: bytes, secret: str) -> dict:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = clock.now()
     return {"Content-Type": "application/json", "X-Zendesk-Webhook-Id": "simulated",
             "X-Zendesk-Webhook-Invocation-Id": secrets.token_hex(8),
             "X-Zendesk-Webhook-Signature-Timestamp": stamp,

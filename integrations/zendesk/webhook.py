@@ -21,24 +21,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from tickets.model import Ticket
+from integrations.base import Delivery, PayloadError, SignatureError, Ticket
+from store import clock
+from store.values import storable
 
 INTEGRATION = "zendesk"
 CREATED = "zen:event-type:ticket.created"
 EVENT_PREFIX = "zen:event-type:ticket."
 LANGUAGE_NAMES = {"english": "en", "deutsch": "de", "german": "de", "polski": "pl", "polish": "pl",
                   "русский": "ru", "russian": "ru"}
-
-
-class SignatureError(Exception):
-    """The delivery is not provably from Zendesk (401)."""
-
-
-class PayloadError(ValueError):
-    """The body is not a ticket payload we understand (400)."""
 
 
 def expected_signature(secret: str, timestamp: str, raw: bytes) -> str:
@@ -65,15 +59,6 @@ def verify(headers, raw: bytes, secret: str, window_s: int, now: datetime | None
     age = abs(((now or datetime.now(UTC)) - sent).total_seconds())
     if age > window_s:
         raise SignatureError(f"signature timestamp is {int(age)} s away from now (allowed {window_s} s): replay?")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def storable(text: str) -> str:
-    """The text with what SQLite cannot store as UTF-8 replaced (lone surrogates) or dropped (NUL, controls)."""
-    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
 
 
 def _clean(value):
@@ -166,17 +151,25 @@ def parse(payload) -> Ticket:
         form_id=_id(data.get("form_id") or data.get("ticket_form_id")), brand_id=_id(data.get("brand_id")),
         locale=_locale(data.get("requester_locale") or data.get("locale")),
         requester_id=_id(data.get("requester_id")), needs_fields=not fields,
-        source_updated_at=_utc(data.get("updated_at")))
+        source_updated_at=clock.parse(data.get("updated_at")))
 
 
-def _utc(value) -> str | None:
-    """Zendesk's updated_at as UTC "YYYY-MM-DDTHH:MM:SSZ" (comparable as text); None when absent or unreadable."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+# integrations.base.Receiver: what the webhook route and tickets.deliveries call.
+
+def check(headers: Mapping[str, str], raw: bytes, cfg: dict) -> None:
+    zc = cfg["zendesk"]
+    verify(headers, raw, zc["webhook_secret"], zc["replay_window_s"])
+
+
+def read(payload) -> Delivery:
+    return Delivery(ticket=parse(payload), creation=is_creation(payload), event=event_type(payload))
+
+
+def delivery_id(headers: Mapping[str, str], raw: bytes) -> str:
+    """X-Zendesk-Webhook-Invocation-Id (the same on Zendesk's retries), else a digest of the body."""
+    return headers.get("X-Zendesk-Webhook-Invocation-Id") or "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def signed_at(headers: Mapping[str, str]) -> str:
+    return headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")

@@ -1,5 +1,8 @@
 """The outbox: write-backs to the helpdesk queued in the request, carried out by the worker.
 
+It sits in the store, below everything that fills it (tickets/ queues write-backs in the same transaction as
+the event that causes them) and below the worker that drains it (jobs/worker.py), so neither imports the other.
+
 A job is claimed with a conditional UPDATE (state and claim checked in the WHERE), so two workers
 never take the same job; a claim older than the claim timeout is taken over (its worker died).
 """
@@ -9,15 +12,11 @@ import json
 import os
 import socket
 import sqlite3
-from datetime import UTC, datetime, timedelta
 
-from store import now, write
+from store.clock import after, now
+from store.db import write
 
 KINDS = ("note", "link", "tags", "set_field", "fetch_fields")
-
-
-def _at(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def enqueue(conn: sqlite3.Connection, integration: str, ticket_external_id: str, kind: str, payload: dict,
@@ -27,7 +26,7 @@ def enqueue(conn: sqlite3.Connection, integration: str, ticket_external_id: str,
     with write(conn):
         cur = conn.execute("INSERT INTO outbox (integration, ticket_external_id, kind, payload, next_attempt_at, "
                            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           (integration, str(ticket_external_id), kind, json.dumps(payload), _at(delay_s), now()))
+                           (integration, str(ticket_external_id), kind, json.dumps(payload), after(delay_s), now()))
         return cur.lastrowid
 
 
@@ -39,7 +38,7 @@ def claim(conn: sqlite3.Connection, claim_timeout_s: float, who: str | None = No
           integration: str | None = None) -> dict | None:
     """Take the oldest due job (of one integration, when given), or None. Safe against other workers."""
     who = who or worker_name()
-    stale = _at(-claim_timeout_s)
+    stale = after(-claim_timeout_s)
     stamp = now()
     due = "((state = 'pending' AND next_attempt_at <= ?) OR (state = 'running' AND claimed_at < ?))"
     only, args = ("AND integration = ?", (integration,)) if integration else ("", ())
@@ -69,7 +68,7 @@ def retry(conn: sqlite3.Connection, job: dict, error: str, delay_s: float, max_a
     state = "failed" if job["attempts"] >= max_attempts else "pending"
     with write(conn):
         conn.execute("UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, claimed_by = NULL "
-                     "WHERE id = ?", (state, _at(delay_s), error[:2000], job["id"]))
+                     "WHERE id = ?", (state, after(delay_s), error[:2000], job["id"]))
     return state
 
 

@@ -1,1 +1,0 @@
-"""Who may do what: API tokens (stored hashed) with a role each."""

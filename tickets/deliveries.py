@@ -1,0 +1,149 @@
+"""Helpdesk webhook deliveries: deduplicated, stored raw, and turned into a suggestion set.
+
+Suggestions are computed from the delivery's own text (a few milliseconds) so they exist even when the helpdesk
+API is unreachable; everything that talks back to the helpdesk goes to the outbox.
+
+A delivery is stored in the same transaction as what it causes (the ticket, its suggestion set, its outbox
+jobs): it is kept as handled only together with its effects. When handling fails, all of it is rolled back and
+only the raw delivery is kept, with status `error` and the reason, for diagnosis; the outcome is `failed` (the
+webhook answers 503 with Retry-After, which helpdesks retry), and a redelivery with the same id is handled again.
+
+Only a ticket's creation gets suggestions and a note. Any other ticket event is `ignored`; for a ticket we already
+hold it updates the stored ticket text (subject, description, tags, fields), with no new suggestion set and no note.
+
+Owns the table webhook_deliveries.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+
+from integrations.base import Delivery
+from store import now, write
+from tickets import intake
+
+log = logging.getLogger("ks.webhooks")
+# A delivery stored but not handled: "error" (failed, rolled back), or "received" (left by an older version that
+# committed the delivery before handling it, when its process died in between). A redelivery takes both again.
+UNFINISHED_SQL = "('error', 'received')"
+
+
+@dataclass
+class Incoming:
+    """A verified webhook delivery: who sent it, its id and signature time, its raw body and what it says."""
+    integration: str
+    delivery_id: str
+    signed_at: str
+    raw: bytes
+    delivery: Delivery
+
+
+@dataclass
+class Outcome:
+    """What became of a delivery: accepted (a new ticket's suggestions stored), duplicate (handled before),
+    ignored (nothing to suggest; `body` says why) or failed (rolled back; a redelivery is handled)."""
+    status: str
+    body: dict = field(default_factory=dict)
+
+
+def _handled(conn: sqlite3.Connection, d: Incoming) -> bool:
+    """Whether this delivery is stored as handled (processed or ignored): a redelivery to answer "duplicate"."""
+    row = conn.execute("SELECT status FROM webhook_deliveries WHERE integration = ? AND invocation_id = ?",
+                       (d.integration, d.delivery_id)).fetchone()
+    return row is not None and row[0] not in ("error", "received")
+
+
+def _remember(conn: sqlite3.Connection, d: Incoming) -> int | None:
+    """Store the raw delivery in the caller's transaction; None when it is stored as handled already.
+    A delivery left unfinished by an earlier attempt is taken again, its detail keeping the earlier error."""
+    row = conn.execute(
+        "INSERT INTO webhook_deliveries (integration, invocation_id, signature_ts, body, received_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(integration, invocation_id) DO UPDATE SET status = 'received', "
+        "signature_ts = excluded.signature_ts, "
+        "detail = substr('an earlier attempt failed: ' || coalesce(webhook_deliveries.detail, ''), 1, 2000) "
+        f"WHERE webhook_deliveries.status IN {UNFINISHED_SQL} RETURNING id",
+        (d.integration, d.delivery_id, d.signed_at, d.raw.decode("utf-8", "replace"), now())).fetchone()
+    return row[0] if row else None
+
+
+def _mark(conn: sqlite3.Connection, delivery_row: int, status: str, detail: str | None = None) -> None:
+    with write(conn):
+        conn.execute("UPDATE webhook_deliveries SET status = ?, detail = coalesce(?, detail) WHERE id = ?",
+                     (status, None if detail is None else detail[:2000], delivery_row))
+
+
+def _keep_failed(conn: sqlite3.Connection, d: Incoming, error: str) -> None:
+    """After a failed attempt (rolled back): keep the raw delivery as `error`, which a redelivery takes again.
+    Best effort: when the database cannot take even this, nothing is kept, and a redelivery is handled too."""
+    try:
+        with write(conn):
+            conn.execute(
+                "INSERT INTO webhook_deliveries (integration, invocation_id, signature_ts, body, status, detail, "
+                "received_at) VALUES (?, ?, ?, ?, 'error', ?, ?) ON CONFLICT(integration, invocation_id) DO UPDATE "
+                f"SET status = 'error', detail = excluded.detail WHERE webhook_deliveries.status IN {UNFINISHED_SQL}",
+                (d.integration, d.delivery_id, d.signed_at, d.raw.decode("utf-8", "replace"), error[:2000], now()))
+    except sqlite3.Error as exc:
+        log.warning("%s webhook %s: the failed delivery could not be kept: %s", d.integration, d.delivery_id, exc)
+
+
+def _duplicate(d: Incoming) -> Outcome:
+    return Outcome("duplicate", {"status": "duplicate", "invocation_id": d.delivery_id})
+
+
+def _handle(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
+    """Handle a verified, parsed delivery; each outcome is stored in one transaction with the delivery row."""
+    ticket = d.delivery.ticket
+    if not d.delivery.creation:
+        reason = f"{d.delivery.event} is not a ticket creation: no new suggestions and no note"
+        with write(conn):
+            row = _remember(conn, d)
+            if row is None:
+                return _duplicate(d)
+            updated = intake.update_text(conn, ticket)
+            _mark(conn, row, "ignored", reason + ("; the stored ticket text was updated" if updated else ""))
+        return Outcome("ignored", {"status": "ignored", "reason": reason, "ticket_updated": updated})
+
+    known = intake.load_ticket(conn, ticket.integration, ticket.external_id)
+    if known and intake.latest_set(conn, known["id"]) is not None:
+        # A second delivery of the creation (an event webhook and a trigger both set up, a redelivery under a
+        # new invocation id, our own write-back echoing through a trigger): the ticket is handled already, and
+        # its text may have moved on since, so the older creation text must not replace it.
+        guard_tag = cfg["zendesk"]["loop_guard_tag"]
+        reason = (f"loop guard: ticket already carries {guard_tag} and has suggestions" if guard_tag in ticket.tags
+                  else "ticket already handled: it has suggestions")
+        with write(conn):
+            row = _remember(conn, d)
+            if row is None:
+                return _duplicate(d)
+            _mark(conn, row, "ignored", reason)
+        return Outcome("ignored", {"status": "ignored", "reason": reason})
+
+    result = intake.ticket_suggestions(conn, cfg, ticket)   # before the transaction: the index reads committed data
+    with write(conn):
+        row = _remember(conn, d)
+        if row is None:
+            return _duplicate(d)
+        intake.record(conn, cfg, ticket, result)
+        _mark(conn, row, "processed")
+    return Outcome("accepted", {"status": "accepted", "ticket": ticket.external_id, "taxonomy": result["taxonomy"],
+                                "articles": len(result["articles"])})
+
+
+def accept(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
+    """Take one verified delivery. Never raises for a failure of its own handling: that is the `failed` outcome,
+    with everything rolled back and the raw delivery kept as `error` for the redelivery."""
+    if _handled(conn, d):
+        return _duplicate(d)
+    try:
+        return _handle(conn, cfg, d)
+    except Exception as exc:  # rolled back by write(): the delivery is not kept as handled
+        log.exception("%s webhook %s (ticket %s) failed", d.integration, d.delivery_id,
+                      d.delivery.ticket.external_id)
+        if conn.in_transaction:   # a failed COMMIT leaves the transaction open
+            conn.rollback()
+        _keep_failed(conn, d, f"{type(exc).__name__}: {exc}")
+        return Outcome("failed", {
+            "error": "processing_failed",
+            "message": f"the delivery could not be processed ({type(exc).__name__}: {str(exc)[:200]}); "
+                       "it is not kept as handled, so a redelivery is processed"})
