@@ -105,7 +105,7 @@ def zendesk_app(out_dir: str, author_name: str, author_email: str) -> None:
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     click.echo("next: Zendesk Admin Center > Apps and integrations > Zendesk Support apps > Upload private app, "
-               "choose the zip, and enter the shared secret (same value as KS_ZENDESK_APP_SHARED_SECRET).")
+               "choose the zip and install it; then set KS_ZENDESK_APP_ID and KS_ZENDESK_APP_INSTALLATION_ID here.")
 
 
 def register(app: Flask) -> None:

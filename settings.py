@@ -22,7 +22,10 @@ CHOICES = {
 }
 POSITIVE = {("server", "max_body_bytes"), ("server", "session_ttl_s"), ("zendesk", "replay_window_s"),
             ("suggest", "limit"), ("worker", "poll_seconds"), ("worker", "max_attempts"),
-            ("worker", "backoff_base_s"), ("worker", "claim_timeout_s")}
+            ("worker", "backoff_base_s"), ("worker", "claim_timeout_s"), ("zendesk", "cache_ttl_s")}
+NOT_NEGATIVE = {("zendesk", "app_id"), ("zendesk", "app_installation_id"), ("zendesk", "taxonomy_field_id"),
+                ("zendesk", "help_center_permission_group_id"), ("zendesk", "help_center_user_segment_id")}
+LANGUAGES = ("en", "de", "pl", "ru")
 # An origin allowed to frame the widget: https://host[:port] (a leading *. allowed), or http:// on loopback.
 FRAME_ANCESTOR = re.compile(r"https://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?"
                             r"|http://(127\.0\.0\.1|localhost)(:\d{1,5})?", re.IGNORECASE)
@@ -101,13 +104,18 @@ def _check(cfg: dict) -> None:
     for section, key in POSITIVE:
         if cfg[section][key] <= 0:
             raise ConfigError(f"{section}.{key}: must be positive, got {cfg[section][key]!r}")
-    unknown = set(cfg["suggest"]["languages"]) - {"en", "de", "pl", "ru"}
+    for section, key in NOT_NEGATIVE:
+        if cfg[section][key] < 0:
+            raise ConfigError(f"{section}.{key}: must be 0 (not set) or a positive id, got {cfg[section][key]!r}")
+    unknown = set(cfg["suggest"]["languages"]) - set(LANGUAGES)
     if unknown:
         raise ConfigError(f"suggest.languages: no analysis for {sorted(unknown)}")
     for origin in cfg["zendesk"]["frame_ancestors"].split():
         if not FRAME_ANCESTOR.fullmatch(origin):
             raise ConfigError(f"zendesk.frame_ancestors: {origin!r} is not an origin like https://support.example.com "
                               "(http:// only for 127.0.0.1 or localhost)")
+    _check_zendesk_app(cfg["zendesk"])
+    cfg["zendesk"]["help_center_locales"] = help_center_locales(cfg["zendesk"]["help_center_locales"])
     if not cfg["database"]:
         raise ConfigError("database: must not be empty")
     weight = cfg["suggest"]["semantic_weight"]
@@ -118,6 +126,38 @@ def _check(cfg: dict) -> None:
         if semantic.missing():
             raise ConfigError(f"suggest.semantic: true needs the optional semantic extra ({semantic.missing()} is "
                               f"not installed): run {semantic.INSTALL} in the project folder, or set it to false")
+
+
+def help_center_locales(text) -> dict[str, str]:
+    """zendesk.help_center_locales as {content language: Help Center locale}."""
+    if isinstance(text, dict):
+        return text
+    out = {}
+    for pair in text.split():
+        language, _, locale = pair.partition("=")
+        if language not in LANGUAGES or not locale.strip():
+            raise ConfigError(f"zendesk.help_center_locales: {pair!r} is not language=locale with a language of "
+                              f"{list(LANGUAGES)}, e.g. en=en-us")
+        out[language] = locale.strip().lower()
+    return out
+
+
+def _check_zendesk_app(zc: dict) -> None:
+    """zendesk.app_public_key may name a file: read it now, so a wrong path or a key that is not a PEM public key
+    stops start-up instead of refusing every agent later."""
+    value = zc["app_public_key"].strip()
+    if value and not value.startswith("-----BEGIN"):
+        try:
+            value = Path(value).expanduser().read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"zendesk.app_public_key: neither PEM text nor a readable file: {exc}") from None
+    if value:
+        from integrations.zendesk.signed_url import PublicKeyError, load_public_key
+        try:
+            load_public_key(value)
+        except PublicKeyError as exc:
+            raise ConfigError(f"zendesk.app_public_key: {exc}") from None
+    zc["app_public_key"] = value
 
 
 def load(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:

@@ -11,10 +11,7 @@ Zendesk not configured (zendesk.subdomain, email or api_token empty): nothing is
 stay pending with last_error "zendesk not configured" and their attempts untouched, so they go out as
 soon as a worker with credentials starts. Nothing fails and nothing is lost.
 
-fetch_fields (the delivery carried no custom fields): fetch the ticket, store its fields, tags, form and
-requester locale, and recompute the suggestion set (without queueing another write-back) when there is
-no set yet, when the winning mapping rule differs from the one the latest set used, or when the locale
-changed; otherwise the set stands and only the stored ticket is updated.
+What each job kind does is its handler's (HANDLERS): ticket write-backs in jobs/write_back.py.
 """
 from __future__ import annotations
 
@@ -27,92 +24,22 @@ from datetime import UTC, datetime
 
 import settings
 from integrations import registry
-from integrations.base import PermanentError, Ticket, TransientError, WriteBack, delay_for
-from kb import mapping
+from integrations.base import PermanentError, TransientError, WriteBack, delay_for
+from jobs import write_back
 from store import connect, migrate, outbox
-from tickets import intake
 
 log = logging.getLogger("ks.worker")
 BATCH = 100
-NOTE_ARTICLES = 3
-
-
-def note_body(articles: list[dict], taxonomy: list[str]) -> str:
-    """The internal note: plain text (a Zendesk comment `body` is not HTML), agents only."""
-    head = "Knowledge Sidecar suggests"
-    if taxonomy:
-        head += f" (issue: {' > '.join(taxonomy)})"
-    lines = [head + ":"]
-    for n, a in enumerate(articles[:NOTE_ARTICLES], start=1):
-        line = f"{n}. {a['title']}"
-        if a.get("snippet"):
-            line += f" - {a['snippet']}"
-        lines.append(line)
-    lines.append("Open the Knowledge Sidecar app in this ticket's sidebar to reuse, link or flag an article.")
-    return "\n".join(lines)
-
-
-def link_body(payload: dict) -> str:
-    """The internal note that links a reused article to the ticket (KCS: the link is the record of reuse)."""
-    who = payload.get("agent") or "An agent"
-    return (f"Knowledge Sidecar: {who} linked the article \"{payload.get('title', '')}\" "
-            f"({payload.get('external_id', '')}) to this ticket as its resolution.")
-
-
-def _note_content(conn: sqlite3.Connection, job: dict) -> tuple[list[dict], list[str]]:
-    """The ticket's latest suggestion set when it has articles (fetch_fields may have refined it after the
-    note was queued), else what was queued."""
-    ticket = intake.load_ticket(conn, job["integration"], job["ticket_external_id"])
-    latest = intake.latest_set(conn, ticket["id"]) if ticket else None
-    if latest and latest.get("articles"):
-        return latest["articles"], latest["taxonomy"]["path"]
-    return job["payload"].get("articles") or [], job["payload"].get("taxonomy") or []
-
-
-def refresh_ticket(conn: sqlite3.Connection, cfg: dict, client: WriteBack, integration: str,
-                   ticket_id: str) -> bool:
-    """fetch_fields: store the ticket as the helpdesk has it; True when the suggestion set was recomputed."""
-    remote = client.fetch_ticket(ticket_id)
-    stored = intake.load_ticket(conn, integration, ticket_id) or {}
-    t = Ticket(integration, str(ticket_id), subject=remote["subject"] or stored.get("subject", ""),
-               description=remote["description"] or stored.get("description", ""), tags=remote["tags"],
-               fields=remote["fields"], form_id=remote["form_id"] or stored.get("form_id"),
-               brand_id=remote["brand_id"] or stored.get("brand_id"),
-               locale=remote["locale"] or stored.get("locale"), requester_id=remote["requester_id"])
-    latest = intake.latest_set(conn, stored["id"]) if stored else None
-    rule = mapping.match(conn, t.fields, t.tags, t.form_id)
-    changed = (latest is None
-               or latest["taxonomy"].get("rule_id") != (rule["id"] if rule else None)
-               or (t.locale or None) != (stored.get("locale") or None))
-    if changed:
-        intake.handle(conn, cfg, t, write_back=False)
-    else:
-        intake.save_ticket(conn, t)
-    return changed
+# Outbox job kind -> handler(conn, cfg, client, job); the one registry of what the worker can carry out.
+HANDLERS = {**write_back.HANDLERS}
 
 
 def perform(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -> str:
     """Carry out one job; returns a few words for the log line. Raises the integration's typed errors."""
-    kind, payload, ticket_id = job["kind"], job["payload"], job["ticket_external_id"]
-    if kind == "note":
-        articles, taxonomy = _note_content(conn, job)
-        if not articles:
-            return "nothing to note"
-        client.add_internal_note(ticket_id, note_body(articles, taxonomy))
-        return f"internal note with {min(len(articles), NOTE_ARTICLES)} article(s)"
-    if kind == "link":
-        client.add_internal_note(ticket_id, link_body(payload))
-        return f"linked article {payload.get('external_id')!r}"
-    if kind == "tags":
-        client.add_tags(ticket_id, list(payload.get("add") or []))
-        return f"tags {payload.get('add')}"
-    if kind == "set_field":
-        client.set_custom_field(ticket_id, payload["field_id"], payload["value"])
-        return f"field {payload['field_id']} = {payload['value']!r}"
-    if kind == "fetch_fields":
-        again = refresh_ticket(conn, cfg, client, job["integration"], ticket_id)
-        return "fields fetched, suggestions recomputed" if again else "fields fetched, suggestions unchanged"
-    raise PermanentError(f"unknown outbox job kind {kind!r}")
+    handler = HANDLERS.get(job["kind"])
+    if handler is None:
+        raise PermanentError(f"unknown outbox job kind {job['kind']!r}")
+    return handler(conn, cfg, client, job)
 
 
 def run_job(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -> str:

@@ -37,3 +37,9 @@ def parse(value) -> str | None:
     except ValueError:
         return None
     return stamp(moment)
+
+
+def seconds_since(stored: str) -> float:
+    """How long ago a stored stamp was (negative when it lies ahead)."""
+    moment = datetime.strptime(stored, FORMAT).replace(tzinfo=UTC)
+    return (datetime.now(UTC) - moment).total_seconds()

@@ -193,6 +193,58 @@ def ticket_source_time(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE tickets ADD COLUMN source_updated_at TEXT")
 
 
+def zendesk_both_ways(conn: sqlite3.Connection) -> None:
+    """The ticket's whole life and the knowledge that goes both ways between Zendesk and the sidecar.
+
+    - ticket_timeline: what happened to a ticket in the helpdesk (status, group, assignee, public replies), one
+      row per helpdesk event (its own id, so a redelivery adds nothing), ordered by when it happened there;
+      tickets carry the current status, group and assignee, and the helpdesk's creation time.
+    - cache: answers fetched from a helpdesk API that every process shares (the app's public key, the account's
+      ticket fields, agents' display names), with the time they were fetched.
+    - audit_log: who did what to which piece of knowledge, when (a publish to Help Center, an import).
+    - articles: their Help Center article id and URL, the translation group of their language variants.
+    - taxonomy_nodes: the Help Center section a node was imported from or publishes to.
+    - macros: a KCS state (imported Zendesk macros arrive as work in progress, not suggested) and their source."""
+    for stmt in (
+        """CREATE TABLE ticket_timeline (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+            source_event_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('created', 'status', 'group', 'assignee', 'public_reply')),
+            at TEXT NOT NULL,
+            previous TEXT,
+            current TEXT,
+            actor TEXT,
+            recorded_at TEXT NOT NULL,
+            UNIQUE (ticket_id, source_event_id, kind))""",
+        "CREATE INDEX ticket_timeline_ticket ON ticket_timeline(ticket_id, at)",
+        "ALTER TABLE tickets ADD COLUMN status TEXT",
+        "ALTER TABLE tickets ADD COLUMN group_id TEXT",
+        "ALTER TABLE tickets ADD COLUMN assignee_id TEXT",
+        "ALTER TABLE tickets ADD COLUMN source_created_at TEXT",
+        "CREATE TABLE cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, fetched_at TEXT NOT NULL)",
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            subject TEXT NOT NULL,
+            subject_id INTEGER,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}',
+            at TEXT NOT NULL)""",
+        "CREATE INDEX audit_log_subject ON audit_log(subject, subject_id, id)",
+        "ALTER TABLE articles ADD COLUMN helpdesk_id TEXT",
+        "ALTER TABLE articles ADD COLUMN helpdesk_url TEXT",
+        "ALTER TABLE articles ADD COLUMN translation_group TEXT",
+        "CREATE INDEX articles_helpdesk ON articles(helpdesk_id)",
+        "CREATE INDEX articles_translation_group ON articles(translation_group)",
+        "ALTER TABLE taxonomy_nodes ADD COLUMN helpdesk_section_id TEXT",
+        "ALTER TABLE macros ADD COLUMN state TEXT NOT NULL DEFAULT 'validated' "
+        "CHECK (state IN ('wip', 'not_validated', 'validated', 'archived'))",
+        "ALTER TABLE macros ADD COLUMN source TEXT NOT NULL DEFAULT 'sidecar'",
+    ):
+        conn.execute(stmt)
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
@@ -200,4 +252,5 @@ MIGRATIONS = [
     ("instance_secret", instance_secret),
     ("search_log_nonce", search_log_nonce),
     ("ticket_source_time", ticket_source_time),
+    ("zendesk_both_ways", zendesk_both_ways),
 ]

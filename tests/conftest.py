@@ -18,10 +18,41 @@ from werkzeug.serving import make_server
 from app import create_app
 
 TEST_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
+APP_INSTALLATION = 424242          # the Zendesk app installation the test tokens are for
 ADMIN_TOKEN = "test-admin-token"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class AppKey:
+    """An RSA key pair standing in for a Zendesk app's: Zendesk signs the sidebar's ZAF JWT with the private key
+    (RS256); the sidecar is given the public key."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_pem = self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+    def token(self, subdomain: str = "acme", **kwargs) -> str:
+        from integrations.zendesk.signed_url import sign_for_tests
+
+        kwargs.setdefault("installation_id", APP_INSTALLATION)
+        return sign_for_tests(self.private, subdomain, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app_key() -> AppKey:
+    return AppKey()
+
+
+@pytest.fixture(scope="session")
+def other_key() -> AppKey:
+    """Another app's key: tokens it signs must be refused."""
+    return AppKey()
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ Shapes follow the Zendesk Tickets, Tags and Users API references:
   PUT  /api/v2/tickets/{id}/tags.json   -> {"tags": [...]}        (adds to the ticket's tags)
   GET  /api/v2/users/{id}.json          -> {"user": {...}}
   GET  /api/v2/ticket_fields.json       -> {"ticket_fields": [...]}
+  GET  /api/v2/apps/{id}/public_key.pem -> the app's RSA public key, PEM text
 Errors: 404 {"error": "RecordNotFound", "description": "Not found"}; 429 text with Retry-After.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ SUBDOMAIN = "acme"
 _TICKET = re.compile(r"^/api/v2/tickets/(\d+)\.json$")
 _TAGS = re.compile(r"^/api/v2/tickets/(\d+)/tags\.json$")
 _USER = re.compile(r"^/api/v2/users/(\d+)\.json$")
+_APP_KEY = re.compile(r"^/api/v2/apps/(\d+)/public_key\.pem$")
 
 
 def _stamp() -> str:
@@ -47,6 +49,7 @@ class FakeZendesk:
         self.comments: dict[int, list[dict]] = {}
         self.users: dict[int, dict] = {}
         self.ticket_fields: list[dict] = []
+        self.app_public_keys: dict[int, str] = {}     # app id -> PEM (Apps API: GET /api/v2/apps/{id}/public_key.pem)
         self.requests: list[dict] = []
         self._script: list[tuple[int, dict, bytes]] = []
         self.latency_s = 0.0  # simulated Zendesk response time (the server thread waits, never the test)
@@ -163,6 +166,8 @@ class FakeZendesk:
                 if user != [f"{EMAIL}/token", API_TOKEN]:
                     return self._json(401, {"error": "Couldn't authenticate you"})
                 status, answer = fake._route(self.command, parts.path, body)
+                if isinstance(answer, str):
+                    return self._send(status, answer.encode(), "application/x-pem-file", {})
                 self._json(status, answer)
 
             def _json(self, status, obj):
@@ -204,6 +209,9 @@ class FakeZendesk:
             if (m := _USER.match(path)) and method == "GET":
                 user = self.users.get(int(m[1]))
                 return (200, {"user": user}) if user else not_found
+            if (m := _APP_KEY.match(path)) and method == "GET":
+                pem = self.app_public_keys.get(int(m[1]))
+                return (200, pem) if pem else not_found
             if path == "/api/v2/ticket_fields.json" and method == "GET":
                 return 200, {"ticket_fields": self.ticket_fields, "next_page": None, "previous_page": None,
                              "count": len(self.ticket_fields)}

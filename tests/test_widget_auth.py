@@ -1,12 +1,15 @@
-"""Who may open the sidebar: Zendesk's signed-URL JWT (HS256 shared secret), API tokens, the demo page."""
+"""Who may open the sidebar: Zendesk's signed-URL JWT (RS256, the app's key), API tokens, the demo page."""
 from __future__ import annotations
 
 import json
 import re
 import time
+from html import unescape
 
 import jwt
 import pytest
+from conftest import APP_INSTALLATION
+from fake_zendesk import zendesk_config
 
 import settings
 from app import create_app
@@ -14,8 +17,8 @@ from integrations.base import Ticket
 from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
 
-SHARED = "app-shared-secret-for-tests-0123456789abcdef"
 SUBDOMAIN = "acme"
+DEV_SECRET = "dev-only-hs256-secret-0123456789abcdef"
 ARTICLE = {"external_id": "printer-offline", "title": "Office printer shows offline after Windows update",
            "issue": "The printer is listed as offline for everyone.", "environment": "Windows 11, network printer",
            "resolution": "Restart the Print Spooler service, then remove and re-add the printer.",
@@ -23,9 +26,10 @@ ARTICLE = {"external_id": "printer-offline", "title": "Office printer shows offl
 
 
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, app_key):
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": "test-admin-token",
-            "zendesk": {"subdomain": SUBDOMAIN, "app_shared_secret": SHARED, "webhook_secret": "whsec"},
+            "zendesk": {"subdomain": SUBDOMAIN, "app_public_key": app_key.public_pem,
+                        "app_installation_id": APP_INSTALLATION, "webhook_secret": "whsec"},
             "server": {"session_secret": "test-session-secret-0123456789abcdef"}, "demo": {"enabled": True}}
 
 
@@ -48,8 +52,8 @@ def events(db, kind=None):
     return db.execute(sql, (kind,) if kind else ()).fetchall()
 
 
-def test_valid_signed_url_token_opens_widget_and_its_session_works(client, ticket, db):
-    token = sign_for_tests(SHARED, SUBDOMAIN, user_id="7788")
+def test_zendesk_rs256_token_opens_widget_and_its_session_works(client, ticket, db, app_key):
+    token = app_key.token(SUBDOMAIN, user_id="7788")
     resp = client.post("/widget?origin=https://acme.zendesk.com&app_guid=abc", data={"token": token})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
@@ -71,40 +75,111 @@ def test_valid_signed_url_token_opens_widget_and_its_session_works(client, ticke
     assert events(db, "viewed") == [("viewed", "zendesk:acme:user:7788", None)]
 
 
-@pytest.mark.parametrize("case", ["expired", "wrong_secret", "missing", "other_account", "alg_none",
-                                  "foreign_audience", "no_exp"])
-def test_bad_signed_url_tokens_get_401(client, ticket, db, case):
+@pytest.mark.parametrize("case", ["expired", "wrong_key", "missing", "other_account", "wrong_issuer", "alg_none",
+                                  "other_installation", "no_exp", "hs256_not_enabled", "future_iat"])
+def test_bad_signed_url_tokens_get_401_with_the_reason(client, ticket, db, app_key, other_key, case):
     now = int(time.time())
     tokens = {
-        "expired": sign_for_tests(SHARED, SUBDOMAIN, issued_at=now - 3600, lifetime_s=300),
-        "wrong_secret": sign_for_tests("another-secret-another-secret-0123456789", SUBDOMAIN),
-        "missing": "",
-        "other_account": sign_for_tests(SHARED, "evilcorp"),
-        "alg_none": jwt.encode({"iss": "acme.zendesk.com", "sub": "1", "iat": now, "exp": now + 300}, None,
-                               algorithm="none"),
-        "foreign_audience": jwt.encode({"iss": "acme.zendesk.com", "sub": "1", "iat": now, "exp": now + 300,
-                                        "aud": "https://evil.example/api/v2/apps/installations/1.json"},
-                                       SHARED, algorithm="HS256"),
-        "no_exp": jwt.encode({"iss": "acme.zendesk.com", "sub": "1", "iat": now}, SHARED, algorithm="HS256"),
+        "expired": (app_key.token(SUBDOMAIN, issued_at=now - 3600, lifetime_s=300), "has expired"),
+        "wrong_key": (other_key.token(SUBDOMAIN), "signature does not match"),
+        "missing": ("", "no signed-URL token"),
+        "other_account": (app_key.token("evilcorp"), "another app installation"),
+        "wrong_issuer": (app_key.token(SUBDOMAIN, issuer="evilcorp.zendesk.com"), "issued by 'evilcorp.zendesk.com'"),
+        "alg_none": (jwt.encode({"iss": "acme.zendesk.com", "sub": "1", "iat": now, "exp": now + 300}, None,
+                                algorithm="none"), "'none'"),
+        "other_installation": (app_key.token(SUBDOMAIN, installation_id=999), "another app installation"),
+        "no_exp": (jwt.encode({"iss": "acme.zendesk.com", "sub": "https://acme.zendesk.com/api/v2/users/1.json",
+                               "iat": now, "aud": f"https://acme.zendesk.com/api/v2/apps/installations/"
+                                                  f"{APP_INSTALLATION}.json"}, app_key.private, algorithm="RS256"),
+                   '"exp"'),
+        "hs256_not_enabled": (sign_for_tests(DEV_SECRET, SUBDOMAIN, installation_id=APP_INSTALLATION,
+                                             algorithm="HS256"), "HS256"),
+        "future_iat": (app_key.token(SUBDOMAIN, issued_at=now + 3600), "in the future"),
     }
-    resp = client.post("/widget", data={"token": tokens[case]} if tokens[case] else {})
+    token, reason = tokens[case]
+    resp = client.post("/widget", data={"token": token} if token else {})
     assert resp.status_code == 401
     html = resp.get_data(as_text=True)
     assert "Sign-in needed" in html and "ks-boot" not in html      # a clear page, and no session handed out
+    assert reason in unescape(html), html                                    # ... that says why
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     assert events(db) == []
 
 
-def test_expired_token_message_says_what_happened(client, ticket):
-    token = sign_for_tests(SHARED, SUBDOMAIN, issued_at=int(time.time()) - 3600)
-    assert "has expired" in client.post("/widget", data={"token": token}).get_data(as_text=True)
-
-
-def test_signed_urls_refused_when_no_shared_secret_is_configured(tmp_path):
-    app = create_app({"database": str(tmp_path / "s.db"), "zendesk": {"subdomain": SUBDOMAIN}})
-    resp = app.test_client().post("/widget", data={"token": sign_for_tests(SHARED, SUBDOMAIN)})
+def test_signed_urls_refused_until_the_installation_is_configured(tmp_path, app_key):
+    app = create_app({"database": str(tmp_path / "s.db"),
+                      "zendesk": {"subdomain": SUBDOMAIN, "app_public_key": app_key.public_pem}})
+    resp = app.test_client().post("/widget", data={"token": app_key.token(SUBDOMAIN)})
     assert resp.status_code == 401
-    assert "app_shared_secret" in resp.get_data(as_text=True)
+    assert "app_installation_id" in resp.get_data(as_text=True)
+
+
+def test_signed_urls_refused_when_no_key_is_configured(tmp_path, app_key):
+    app = create_app({"database": str(tmp_path / "s.db"),
+                      "zendesk": {"subdomain": SUBDOMAIN, "app_installation_id": APP_INSTALLATION}})
+    resp = app.test_client().post("/widget", data={"token": app_key.token(SUBDOMAIN)})
+    assert resp.status_code == 401
+    assert "app_public_key" in resp.get_data(as_text=True)
+
+
+def test_hs256_is_a_development_option_only(tmp_path, config):
+    token = sign_for_tests(DEV_SECRET, SUBDOMAIN, user_id="55", installation_id=APP_INSTALLATION, algorithm="HS256")
+    config["zendesk"]["dev_signed_url_secret"] = DEV_SECRET
+    resp = create_app(config).test_client().post("/widget", data={"token": token})
+    assert resp.status_code == 200
+    assert boot_of(resp.get_data(as_text=True))["agent"] == "zendesk:acme:user:55"
+    assert settings.load(environ={})["zendesk"]["dev_signed_url_secret"] == ""      # off by default
+
+
+def test_public_key_from_a_file_path(tmp_path, config, app_key):
+    pem = tmp_path / "app.pem"
+    pem.write_text(app_key.public_pem)
+    config["zendesk"]["app_public_key"] = str(pem)
+    resp = create_app(config).test_client().post("/widget", data={"token": app_key.token(SUBDOMAIN)})
+    assert resp.status_code == 200
+
+
+def test_a_key_that_is_not_a_public_key_stops_start_up(tmp_path, config):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
+    for value in (str(bad), str(tmp_path / "missing.pem")):
+        config["zendesk"]["app_public_key"] = value
+        with pytest.raises(SystemExit, match="zendesk.app_public_key"):
+            create_app(config)
+
+
+def test_public_key_fetched_once_through_the_apps_api_and_agent_named_by_zendesk(tmp_path, config, app_key,
+                                                                                 fake_zendesk, db):
+    fake_zendesk.app_public_keys[77] = app_key.public_pem
+    fake_zendesk.add_user(7788, name="Sam Agent")
+    config["zendesk"].update(zendesk_config(fake_zendesk), app_public_key="", app_id=77)
+    client = create_app(config).test_client()
+    for _ in range(2):
+        resp = client.post("/widget", data={"token": app_key.token(SUBDOMAIN, user_id="7788")})
+        assert resp.status_code == 200
+    assert len(fake_zendesk.calls("GET", "/api/v2/apps/77/public_key.pem")) == 1        # fetched once, cached
+    assert len(fake_zendesk.calls("GET", "/api/v2/users/7788.json")) == 1
+    boot = boot_of(resp.get_data(as_text=True))
+    assert boot["agent_name"] == "Sam Agent"
+    claims = jwt.decode(boot["session"], options={"verify_signature": False})
+    assert claims["name"] == "Sam Agent" and claims["src"] == "zendesk"
+    # A token signed with another key is still refused, and the cached key is not replaced.
+    assert client.post("/widget", data={"token": app_key.token(SUBDOMAIN, installation_id=1)}).status_code == 401
+
+
+def test_events_record_the_verified_identity_not_what_the_browser_says(client, ticket, db, app_key):
+    boot = boot_of(client.post("/widget", data={"token": app_key.token(SUBDOMAIN, user_id="7788")})
+                   .get_data(as_text=True))
+    session = {"Authorization": f"Bearer {boot['session']}"}
+    article_id = db.execute("SELECT id FROM articles").fetchone()[0]
+    forged = client.post(f"/api/tickets/zendesk/{ticket}/events", headers=session,
+                         json={"kind": "reused", "article_id": article_id, "agent": "zendesk:acme:user:1"})
+    assert forged.status_code == 400                     # a session cannot name another agent
+    ev = client.post(f"/api/tickets/zendesk/{ticket}/events", headers=session,
+                     json={"kind": "reused", "article_id": article_id, "agent_name": "The CEO"})
+    assert ev.status_code == 201
+    data = db.execute("SELECT agent, data FROM events WHERE kind = 'reused'").fetchone()
+    assert data[0] == "zendesk:acme:user:7788" and "The CEO" not in data[1]
 
 
 def test_get_with_api_token_renders_the_ticket_panel_server_side(client, admin, ticket, db):

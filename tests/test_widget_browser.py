@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN_TOKEN, LiveServer, sign_in
+from conftest import ADMIN_TOKEN, APP_INSTALLATION, LiveServer, sign_in
 
 from app import create_app
 from integrations.base import Ticket
-from integrations.zendesk.signed_url import sign_for_tests
 from tickets import intake
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
-SHARED = "app-shared-secret-for-browser-tests-0123456789"
 ARTICLES = [
     {"external_id": "printer-offline", "title": "Office printer shows offline after Windows update",
      "issue": "The printer is listed as offline for everyone.", "environment": "Windows 11, network printer",
@@ -29,9 +27,10 @@ TICKET_SUBJECT = f"Printer offline since the update {XSS}"
 
 
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, app_key):
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": ADMIN_TOKEN,
-            "zendesk": {"subdomain": "acme", "app_shared_secret": SHARED, "webhook_secret": "whsec",
+            "zendesk": {"subdomain": "acme", "app_public_key": app_key.public_pem,
+                        "app_installation_id": APP_INSTALLATION, "webhook_secret": "whsec",
                         "write_back": "off"},
             "server": {"session_secret": "test-session-secret-0123456789abcdef"}, "demo": {"enabled": True}}
 
@@ -155,8 +154,8 @@ def test_widget_opened_with_api_token_works_without_the_token_in_the_page(browse
 # Zendesk's signed request followed by the ticket id from the ZAF client: tests/test_widget_zaf.py (real SDK).
 
 
-def test_expired_signed_request_shows_the_401_page(page, live_server, ticket):
-    token = sign_for_tests(SHARED, "acme", issued_at=1_600_000_000)
+def test_expired_signed_request_shows_the_401_page(page, live_server, ticket, app_key):
+    token = app_key.token("acme", issued_at=1_600_000_000)
     page.goto(f"{live_server.url}/healthz")
     with page.expect_navigation():
         page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post';

@@ -13,18 +13,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
-from conftest import LiveServer, free_port
+from conftest import APP_INSTALLATION, LiveServer, free_port
 
 import settings
 from app import create_app
 from integrations.base import Ticket
-from integrations.zendesk.signed_url import sign_for_tests
 from macros import library
 from tickets import intake
 
 pytestmark = pytest.mark.browser
 
-SHARED = "app-shared-secret-for-zaf-tests-0123456789abcdef"
 TICKET_ID = 4711
 ARTICLE = {"external_id": "printer-offline", "title": "Office printer shows offline after Windows update",
            "issue": "The printer is listed as offline for everyone.", "environment": "Windows 11, network printer",
@@ -132,9 +130,10 @@ def host():
 
 
 @pytest.fixture
-def config(tmp_path, host):
+def config(tmp_path, host, app_key):
     return {"database": str(tmp_path / "sidecar.db"), "admin_token": "test-admin-token",
-            "zendesk": {"subdomain": "acme", "app_shared_secret": SHARED, "webhook_secret": "whsec",
+            "zendesk": {"subdomain": "acme", "app_public_key": app_key.public_pem,
+                        "app_installation_id": APP_INSTALLATION, "webhook_secret": "whsec",
                         "write_back": "off", "frame_ancestors": host.origin},
             "server": {"session_secret": "test-session-secret-0123456789abcdef"}}
 
@@ -164,10 +163,10 @@ def events(db, kind: str) -> list[tuple]:
                       "JOIN tickets t ON t.id = e.ticket_id WHERE e.kind = ? ORDER BY e.id", (kind,)).fetchall()
 
 
-def test_widget_inside_a_fake_zendesk_host_uses_the_real_zaf_sdk(page, live_server, host, ticket, db):
+def test_widget_inside_a_fake_zendesk_host_uses_the_real_zaf_sdk(page, live_server, host, ticket, db, app_key):
     widget_responses = []
     page.on("response", lambda r: widget_responses.append(r) if "/widget?" in r.url else None)
-    page.goto(host.serve(live_server.url, sign_for_tests(SHARED, "acme", user_id="4242")))
+    page.goto(host.serve(live_server.url, app_key.token("acme", user_id="4242")))
     app = page.frame_locator("iframe[name=app]")
 
     card = app.locator(".ks-suggested .ks-article", has_text=ARTICLE["title"])
@@ -199,8 +198,8 @@ def test_widget_inside_a_fake_zendesk_host_uses_the_real_zaf_sdk(page, live_serv
     assert page.dialogs == []
 
 
-def test_host_refusing_the_reply_text_is_shown_and_not_recorded(page, live_server, host, ticket, db):
-    page.goto(host.serve(live_server.url, sign_for_tests(SHARED, "acme")))
+def test_host_refusing_the_reply_text_is_shown_and_not_recorded(page, live_server, host, ticket, db, app_key):
+    page.goto(host.serve(live_server.url, app_key.token("acme")))
     app = page.frame_locator("iframe[name=app]")
     macro = app.locator(".ks-macro", has_text=MACRO["title"])
     macro.wait_for()
@@ -211,12 +210,12 @@ def test_host_refusing_the_reply_text_is_shown_and_not_recorded(page, live_serve
     assert events(db, "macro_inserted") == []
 
 
-def test_without_frame_ancestors_a_foreign_host_cannot_frame_the_widget(page, config, host, ticket, db):
+def test_without_frame_ancestors_a_foreign_host_cannot_frame_the_widget(page, config, host, ticket, db, app_key):
     plain = dict(config, zendesk={k: v for k, v in config["zendesk"].items() if k != "frame_ancestors"})
     with LiveServer(create_app(plain)) as server:
         with page.expect_console_message(lambda m: "frame-ancestors" in m.text) as refused, \
                 page.expect_response(lambda r: "/widget?" in r.url) as answered:
-            page.goto(host.serve(server.url, sign_for_tests(SHARED, "acme")))
+            page.goto(host.serve(server.url, app_key.token("acme")))
         response = answered.value
         assert response.status == 200                          # the token was good: the CSP is what refuses
         assert response.headers["content-security-policy"].endswith("frame-ancestors 'self' https://acme.zendesk.com")
@@ -241,8 +240,9 @@ def test_frame_ancestors_accepts_https_and_loopback_origins():
     assert settings.load({"zendesk": {"frame_ancestors": value}}, environ={})["zendesk"]["frame_ancestors"] == value
 
 
-def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, live_server, host, unknown_ticket, db):
-    url = host.serve(live_server.url, sign_for_tests(SHARED, "acme", user_id="4242"))
+def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, live_server, host, unknown_ticket, db,
+                                                                    app_key):
+    url = host.serve(live_server.url, app_key.token("acme", user_id="4242"))
     for opening in (1, 2, 3):
         page.goto(url)
         app = page.frame_locator("iframe[name=app]")

@@ -184,7 +184,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 def config(tmp_path):
     return {"database": str(tmp_path / "sidecar.db"),
             "server": {"public_url": "https://sidecar.example.com/"},
-            "zendesk": {"subdomain": "acme", "app_shared_secret": "s3cret-s3cret-s3cret-s3cret-0123"}}
+            "zendesk": {"subdomain": "acme", "app_id": 77, "app_installation_id": 424242}}
 
 
 @pytest.fixture
@@ -220,8 +220,8 @@ def test_manifest_points_the_ticket_sidebar_at_the_signed_widget(built):
     assert m["signedUrls"] is True and m["private"] is True and m["frameworkVersion"] == "2.0"
     assert m["defaultLocale"] == "en" and isinstance(m["version"], str)
     assert m["author"]["email"] == "it@acme.test"
-    secret = [p for p in m["parameters"] if p["name"] == "shared_secret"]
-    assert secret == [{"name": "shared_secret", "type": "text", "secure": True, "required": True}]
+    # No secure setting named shared_secret: with one, Zendesk would sign with HS256 instead of its RS256 key.
+    assert all(p["name"] != "shared_secret" for p in m.get("parameters", []))
 
 
 def test_translations_carry_marketplace_texts_and_labels(built):
@@ -229,7 +229,7 @@ def test_translations_carry_marketplace_texts_and_labels(built):
     app = json.loads(files["translations/en.json"])["app"]
     for key in MARKETPLACE_KEYS:
         assert isinstance(app[key], str) and app[key].strip()
-    assert app["parameters"]["shared_secret"]["label"] == "Shared secret"
+    assert "KS_ZENDESK_APP_INSTALLATION_ID" in app["installation_instructions"]
 
 
 def test_logos_are_valid_pngs_of_the_sizes_zendesk_uses(built):
@@ -242,7 +242,7 @@ def test_an_http_public_url_is_warned_about_and_breaks_the_rules(tmp_path):
     app = create_app({"database": str(tmp_path / "s.db")})       # default public_url http://127.0.0.1:8000
     result = app.test_cli_runner().invoke(args=["zendesk-app", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0
-    assert "only https://" in result.output and "app_shared_secret is empty" in result.output
+    assert "only https://" in result.output and "KS_ZENDESK_APP_INSTALLATION_ID" in result.output
     files = app_package.files(app.config["KS"])
     assert any("must be https" in p for p in package_problems(files))
 
@@ -252,8 +252,8 @@ def test_an_http_public_url_is_warned_about_and_breaks_the_rules(tmp_path):
     (lambda m: m.update(signedUrls="yes"), "signedUrls must be true/false"),
     (lambda m: m["location"]["support"].update(ticket_sidebaar={"url": "https://x.test"}), "unknown Support location"),
     (lambda m: m.update(frameworkVersion="1.0"), "frameworkVersion"),
-    (lambda m: m["parameters"].append({"name": "api_token", "type": "text"}), "must be secure"),
-    (lambda m: m["parameters"].append({"name": "name", "type": "text"}), "may not be called 'name'"),
+    (lambda m: m.setdefault("parameters", []).append({"name": "api_token", "type": "text"}), "must be secure"),
+    (lambda m: m.setdefault("parameters", []).append({"name": "name", "type": "text"}), "may not be called 'name'"),
     (lambda m: m.update(defaultLocale="de"), "translations/de.json is missing"),
 ])
 def test_the_rules_catch_broken_manifests(app, breakage, expected):

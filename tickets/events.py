@@ -42,9 +42,11 @@ def _int_or_none(body: dict, key: str) -> int | None:
     return int(value)
 
 
-def parse(body, agent: str, may_act_for_others: bool = False) -> Event:
+def parse(body, agent: str, may_act_for_others: bool = False, verified_name: str | None = None) -> Event:
     """Validate an event body. `agent` is the caller; only a caller who may act for others (an admin
-    integration token) can name another agent in the body, so the by-agent report stays truthful."""
+    integration token) can name another agent in the body, so the by-agent report stays truthful.
+    `verified_name` is the agent's display name as the helpdesk vouched for it (a sidebar session): when given,
+    it is recorded and any `agent_name` in the body is ignored, since the browser sent it."""
     if not isinstance(body, dict):
         raise EventError("the body must be a JSON object")
     if body.get("agent") not in (None, "", agent) and not may_act_for_others:
@@ -72,9 +74,11 @@ def parse(body, agent: str, may_act_for_others: bool = False) -> Event:
     if isinstance(body.get("article"), dict):
         ev.data["article"] = body["article"]
     name = body.get("agent_name")
-    if name is not None:
-        if not isinstance(name, str):
-            raise EventError("agent_name must be text (the agent's display name)")
+    if name is not None and not isinstance(name, str):
+        raise EventError("agent_name must be text (the agent's display name)")
+    if verified_name is not None:
+        name = verified_name
+    if name:
         ev.data["agent_name"] = name.strip()[:200]
     return ev
 

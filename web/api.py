@@ -85,7 +85,9 @@ def ticket_event(integration: str, ticket_id: str):
     _known(integration, ticket_id)
     try:
         who = actor()
-        ev = events.parse(json_object(), who["name"], may_act_for_others=who["role"] == "admin")
+        verified = who.get("display", "") if who.get("via") == "session" else None
+        ev = events.parse(json_object(), who["name"], may_act_for_others=who["role"] == "admin" and
+                          who.get("via") == "token", verified_name=verified)
         out = events.record(get_db(), cfg(), integration, ticket_id, ev)
     except events.EventError as exc:
         abort(400, description=str(exc))

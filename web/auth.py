@@ -30,9 +30,12 @@ def session_secret(config: dict) -> str:
     return _INSTANCE_SECRETS[path]
 
 
-def issue_session(config: dict, agent: str, ticket: str | None, role: str = "agent") -> str:
+def issue_session(config: dict, agent: str, ticket: str | None, role: str = "agent", display: str = "",
+                  source: str | None = None) -> str:
+    """A session for `agent` (bound to `ticket` when given). `display` is the agent's name as the helpdesk has it;
+    `source` names who vouched for the agent ("zendesk": Zendesk's signed token), never the browser."""
     now = int(time.time())
-    claims = {"sub": agent, "role": role, "ticket": ticket, "iat": now,
+    claims = {"sub": agent, "role": role, "ticket": ticket, "name": display, "src": source, "iat": now,
               "exp": now + config["server"]["session_ttl_s"], "aud": SESSION_AUDIENCE}
     return jwt.encode(claims, session_secret(config), algorithm="HS256")
 
@@ -45,7 +48,8 @@ def decode_session(token: str) -> dict | None:
         return None
     if claims.get("role") not in tokens.ROLES:
         return None
-    return {"name": claims["sub"], "role": claims["role"], "ticket": claims.get("ticket"), "via": "session"}
+    return {"name": claims["sub"], "role": claims["role"], "ticket": claims.get("ticket"), "via": "session",
+            "display": claims.get("name") or "", "source": claims.get("src")}
 
 
 def bearer() -> str:

@@ -20,6 +20,7 @@ from web.widget_view import error_page, panel_context, record_view, secure_heade
 
 bp = Blueprint("demo", __name__)
 DEMO_AGENT = "demo-agent"
+DEMO_NAME = "Demo Agent"
 SIMULATE_HINT = ('Create one with: flask --app app simulate-ticket "Printer shows offline" '
                  '"Since this morning the office printer is offline for everyone."')
 
@@ -51,7 +52,7 @@ def ticket(ticket_id: str):
         return secure_headers(make_response(body, status), config, allow_zendesk_frame=False)
     ctx = panel_context(conn, config, integration, ticket_id)
     record_view(conn, config, integration, ticket_id, DEMO_AGENT)
-    boot = {"session": issue_session(config, DEMO_AGENT, ticket_id), "integration": integration,
-            "ticket": ticket_id, "agent": DEMO_AGENT}
+    boot = {"session": issue_session(config, DEMO_AGENT, ticket_id, display=DEMO_NAME), "integration": integration,
+            "ticket": ticket_id, "agent": DEMO_AGENT, "agent_name": DEMO_NAME}
     html = render_template("demo_ticket.html", boot=boot, agent=DEMO_AGENT, **ctx)
     return secure_headers(make_response(html), config, allow_zendesk_frame=False)

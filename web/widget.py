@@ -15,7 +15,7 @@ from flask import Blueprint, abort, make_response, render_template, request
 
 from api_tokens import tokens
 from integrations import registry
-from integrations.zendesk import signed_url
+from integrations.zendesk import account, signed_url
 from web.auth import actor, issue_session, require, same_ticket
 from web.db import cfg, get_db
 from web.widget_view import error_page, panel_context, record_view, secure_headers, zaf_sdk_present
@@ -49,12 +49,13 @@ def widget():
     """The sidebar page. POST: Zendesk's signed request. GET: a caller with a Bearer token."""
     config = cfg()
     integration, ticket_id = _target()
+    display, source = "", None
     if request.method == "POST":
         try:
-            agent = signed_url.verify(request.form.get("token", ""), config["zendesk"]["app_shared_secret"],
-                                      config["zendesk"]["subdomain"]).name
+            verified, display = account.sign_in(get_db(), config, request.form.get("token", ""))
         except signed_url.SignedUrlError as exc:
             return _unauthorized(str(exc))
+        agent, source = verified.name, "zendesk"
     else:
         who = actor()
         if who is None:
@@ -62,13 +63,13 @@ def widget():
         if not tokens.allows(who["role"], "agent"):
             abort(403, description="this token may not open the widget")
         same_ticket(ticket_id)          # a sidebar session cannot open, or mint a session for, another ticket
-        agent = who["name"]
+        agent, display = who["name"], who.get("display") or ""
     conn = get_db()
     ctx = panel_context(conn, config, integration, ticket_id)
     if ticket_id:
         record_view(conn, config, integration, ticket_id, agent)
-    boot = {"session": issue_session(config, agent, ticket_id), "integration": integration, "ticket": ticket_id,
-            "agent": agent}
+    boot = {"session": issue_session(config, agent, ticket_id, display=display, source=source),
+            "integration": integration, "ticket": ticket_id, "agent": agent, "agent_name": display}
     html = render_template("widget.html", boot=boot, agent=agent, zaf_sdk=zaf_sdk_present(), **ctx)
     return secure_headers(make_response(html), config)
 

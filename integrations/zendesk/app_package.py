@@ -2,16 +2,16 @@
 
 `flask --app app zendesk-app` writes dist/zendesk-app/ and dist/knowledge-sidecar.zip:
 
-    manifest.json              ticket_sidebar location → <server.public_url>/widget, signedUrls on,
-                               a secure `shared_secret` setting (Zendesk then signs its JWT with HS256)
+    manifest.json              ticket_sidebar location → <server.public_url>/widget, signedUrls on (Zendesk
+                               signs the JWT it posts with RS256 and the app's private key)
     translations/en.json       the app's name, descriptions, install steps, setting labels
     assets/iframe.html         a short page for Zendesk-hosted previews (the location itself is remote)
     assets/logo.png            320×320, assets/logo-small.png 128×128 (drawn here, no image library)
 
 The rules the package follows are those of Zendesk's app validator (zendesk_apps_support); our test
 tests/test_zendesk_app_package.py checks them. Upload the zip in Admin Center › Apps and
-integrations › Zendesk Support apps › Upload private app, then paste the same shared secret as
-KS_ZENDESK_APP_SHARED_SECRET into the app's settings.
+integrations › Zendesk Support apps › Upload private app, then give the sidecar the app's id and
+installation id (KS_ZENDESK_APP_ID, KS_ZENDESK_APP_INSTALLATION_ID) so it can check the tokens Zendesk signs.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET_SETTING = "shared_secret"
 LOGOS = {"assets/logo.png": 320, "assets/logo-small.png": 128}
 ACCENT = (31, 115, 183)
 
@@ -59,7 +58,6 @@ def manifest(cfg: dict, author_name: str = "Knowledge Sidecar", author_email: st
         "version": app_version(),
         "frameworkVersion": "2.0",
         "signedUrls": True,
-        "parameters": [{"name": SECRET_SETTING, "type": "text", "secure": True, "required": True}],
     }
 
 
@@ -71,11 +69,8 @@ def translations(cfg: dict) -> dict:
             "Knowledge Sidecar maps each ticket to your issue taxonomy, suggests troubleshooting articles and "
             "response macros in the ticket sidebar, and records what agents reuse, flag or create (KCS)."),
         "installation_instructions": (
-            "Set the same random value as the sidecar's KS_ZENDESK_APP_SHARED_SECRET and in the Shared secret "
-            "setting below. The sidecar must be reachable over HTTPS at the URL in the manifest."),
-        "parameters": {SECRET_SETTING: {
-            "label": "Shared secret",
-            "helpText": "The sidecar's KS_ZENDESK_APP_SHARED_SECRET; Zendesk signs the sidebar's requests with it."}},
+            "After installing, give the sidecar this app's id and installation id (KS_ZENDESK_APP_ID, "
+            "KS_ZENDESK_APP_INSTALLATION_ID). The sidecar must be reachable over HTTPS at the URL in the manifest."),
     }}
 
 
@@ -123,9 +118,13 @@ def warnings(cfg: dict) -> list[str]:
     if url.scheme != "https" and url.hostname != "localhost":
         out.append(f"server.public_url is {cfg['server']['public_url']!r}: Zendesk accepts only https:// "
                    "(or http://localhost) app URLs; set KS_SERVER_PUBLIC_URL=https://<your sidecar host>")
-    if not cfg["zendesk"]["app_shared_secret"]:
-        out.append("zendesk.app_shared_secret is empty: /widget will refuse Zendesk's signed requests; "
-                   "set KS_ZENDESK_APP_SHARED_SECRET and enter the same value in the app's settings")
+    if not (cfg["zendesk"]["app_public_key"] or cfg["zendesk"]["app_id"]):
+        out.append("neither zendesk.app_public_key nor zendesk.app_id is set: /widget cannot check Zendesk's "
+                   "signed requests; after uploading, set KS_ZENDESK_APP_ID (the key is then fetched) or paste the "
+                   "key as KS_ZENDESK_APP_PUBLIC_KEY")
+    if not cfg["zendesk"]["app_installation_id"]:
+        out.append("zendesk.app_installation_id is not set: /widget refuses every token until it is; after "
+                   "installing, set KS_ZENDESK_APP_INSTALLATION_ID")
     if not cfg["zendesk"]["subdomain"]:
         out.append("zendesk.subdomain is empty: the signed requests' issuer cannot be checked; "
                    "set KS_ZENDESK_SUBDOMAIN")

@@ -27,6 +27,7 @@ Zenpy's object cache is disabled: the worker is long-lived and must read the tic
 from __future__ import annotations
 
 import email.utils
+import os
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -104,8 +105,28 @@ class ZendeskClient:
     def __init__(self, subdomain: str, email: str, api_token: str, loop_guard_tag: str = "ks_suggested",
                  timeout: float = TIMEOUT_S):
         self.loop_guard_tag = loop_guard_tag
-        self.zenpy = Zenpy(subdomain=subdomain, email=email, token=api_token, session=session(),
+        self.subdomain, self.timeout = subdomain, timeout
+        self.session = session()
+        self.zenpy = Zenpy(subdomain=subdomain, email=email, token=api_token, session=self.session,
                            timeout=timeout, disable_cache=True)
+
+    def base_url(self) -> str:
+        """https://<subdomain>.zendesk.com, or what zenpy's documented ZENPY_FORCE_SCHEME / ZENPY_FORCE_NETLOC say
+        (tests point both zenpy and these calls at the fake on loopback)."""
+        scheme = os.environ.get("ZENPY_FORCE_SCHEME", "https")
+        netloc = os.environ.get("ZENPY_FORCE_NETLOC") or f"{self.subdomain}.zendesk.com"
+        return f"{scheme}://{netloc}"
+
+    def api(self, method: str, path: str, json: dict | None = None, params: dict | None = None,
+            text: bool = False):
+        """One call to an endpoint zenpy does not wrap (Help Center, app keys ...), through the same session: the
+        same credentials, and the same typed errors (TransientError / PermanentError) for the worker's one retry
+        loop. Returns the decoded JSON, or the body as text when `text`."""
+        def call():
+            resp = self.session.request(method, self.base_url() + path, json=json, params=params,
+                                        timeout=self.timeout)
+            return resp.text if text else (resp.json() if resp.content else {})
+        return self._call(call)
 
     def _call(self, fn, *args):
         try:
@@ -123,6 +144,8 @@ class ZendeskClient:
             raise TransientError(f"zendesk unreachable: {exc.__class__.__name__}: {exc}") from None
         except requests.RequestException as exc:
             raise TransientError(f"request failed: {exc}") from None
+        except ValueError as exc:     # a 2xx answer that is not the JSON the API documents
+            raise TransientError(f"zendesk answered something that is not JSON: {exc}") from None
         except ZenpyException as exc:
             raise PermanentError(f"zenpy: {exc}") from None
 
@@ -147,6 +170,10 @@ class ZendeskClient:
         ticket.custom_fields = [CustomField(id=int(field_id), value=value)]
         ticket.additional_tags = self._guard([])
         self._call(self.zenpy.tickets.update, ticket)
+
+    def all_ticket_fields(self) -> list[dict]:
+        """Every ticket field of the account as Zendesk's JSON (zenpy ticket_fields(), all pages)."""
+        return self._call(lambda: [f.to_dict() for f in self.zenpy.ticket_fields()])
 
     def fetch_ticket(self, ticket_id) -> dict:
         t = self._call(lambda: self.zenpy.tickets(id=_ticket_id(ticket_id)))
