@@ -14,12 +14,27 @@ import commands
 import settings
 from api_tokens import tokens
 from store import connect, migrate
-from web import admin, admin_pages, api, demo, errors, macro_api, ops, reports, signin, webhooks, widget
+from web import (
+    admin,
+    admin_pages,
+    api,
+    demo,
+    errors,
+    help_center_api,
+    macro_api,
+    macro_sync_api,
+    ops,
+    reports,
+    signin,
+    webhooks,
+    widget,
+)
 from web.db import close_db
 
 # One blueprint per audience: operators, the API (agents, integrators, publishers), helpdesk webhooks, the
 # agent's sidebar, admins (JSON and pages), signing in, team leads, the demo ticket page.
-BLUEPRINTS = (ops, api, macro_api, webhooks, widget, admin, admin_pages, signin, reports, demo)
+BLUEPRINTS = (ops, api, macro_api, macro_sync_api, help_center_api, webhooks, widget, admin, admin_pages, signin,
+              reports, demo)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -27,11 +27,12 @@ from integrations import registry
 from integrations.base import PermanentError, TransientError, WriteBack, delay_for
 from jobs import write_back
 from store import connect, migrate, outbox
+from sync import help_center, macros
 
 log = logging.getLogger("ks.worker")
 BATCH = 100
 # Outbox job kind -> handler(conn, cfg, client, job); the one registry of what the worker can carry out.
-HANDLERS = {**write_back.HANDLERS}
+HANDLERS = {**write_back.HANDLERS, **help_center.HANDLERS, **macros.HANDLERS}
 
 
 def perform(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -> str:

@@ -16,7 +16,9 @@ import sqlite3
 from store.clock import after, now
 from store.db import write
 
-KINDS = ("note", "link", "tags", "set_field", "fetch_fields")
+# Ticket write-backs (jobs/write_back.py), then knowledge sync (sync/): a job that is not about one ticket has
+# ticket_external_id "" and names its subject in the payload.
+KINDS = ("note", "link", "tags", "set_field", "fetch_fields", "publish_article", "push_macro")
 
 
 def enqueue(conn: sqlite3.Connection, integration: str, ticket_external_id: str, kind: str, payload: dict,
