@@ -105,7 +105,9 @@ def zendesk_app(out_dir: str, author_name: str, author_email: str) -> None:
     for warning in result["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     click.echo("next: Zendesk Admin Center > Apps and integrations > Zendesk Support apps > Upload private app, "
-               "choose the zip and install it; then set KS_ZENDESK_APP_ID and KS_ZENDESK_APP_INSTALLATION_ID here.")
+               "choose the zip and install it; then read the app id and installation id from "
+               f"https://{config['zendesk']['subdomain'] or '<subdomain>'}.zendesk.com/api/v2/apps/installations.json "
+               "and set KS_ZENDESK_APP_ID and KS_ZENDESK_APP_INSTALLATION_ID here (README: Connecting Zendesk).")
 
 
 def register(app: Flask) -> None:

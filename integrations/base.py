@@ -34,18 +34,44 @@ class Ticket:
     requester_id: str | None = None
     needs_fields: bool = False   # the delivery did not carry custom fields: fetch them later
     source_updated_at: str | None = None   # the helpdesk's own time of this text (UTC, ISO 8601 with Z)
+    status: str | None = None              # new, open, pending, hold, solved, closed (lower case)
+    group_id: str | None = None
+    assignee_id: str | None = None
+    source_created_at: str | None = None   # when the helpdesk created the ticket
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+CHANGE_KINDS = ("created", "status", "group", "assignee", "public_reply", "private_note", "tags", "field", "other")
+
+
+@dataclass
+class Change:
+    """One thing that happened to a ticket in the helpdesk, as its event says.
+
+    kind: created, status (previous/current: new, open, pending, hold, solved, closed), group and assignee
+    (previous/current: ids, None when unassigned), public_reply and private_note (actor: the author's id), tags
+    (the ticket's tags are in the delivery's ticket), field (field_id and value), other.
+    event_id is the helpdesk's own id of the event (the same on every redelivery); at is when it happened there."""
+    kind: str
+    event_id: str
+    at: str
+    previous: str | None = None
+    current: str | None = None
+    actor: str | None = None
+    field_id: str | None = None
+    value: object = None
+
+
 @dataclass
 class Delivery:
-    """One webhook delivery as read by its integration: the ticket it carries, and whether it announces a new
-    ticket (`creation`) or a later change of one (`event` names which)."""
+    """One webhook delivery as read by its integration: the ticket it carries, whether it announces a new
+    ticket (`creation`) or a later change of one (`event` names which), and that change."""
     ticket: Ticket
     creation: bool
     event: str = ""
+    change: Change | None = None
 
 
 class SignatureError(Exception):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import known_ticket
 
 from api_tokens import tokens
 
@@ -122,6 +123,7 @@ def test_state_changes_make_versions(client, roles, imported):
 
 def test_open_flags(client, db, roles, imported):
     art = imported["a-delivery"]
+    known_ticket(db, "77")
     resp = client.post("/api/tickets/zendesk/77/events", json={"kind": "flagged", "article_id": art,
                                                                "reason": "carrier changed the rules"},
                        headers=roles["agent"])

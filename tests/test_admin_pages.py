@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import known_ticket
 
 from api_tokens import tokens
 from tests.conftest import ADMIN_TOKEN, sign_in
@@ -56,6 +57,7 @@ def test_taxonomy_articles_flags_tokens_pages(client, admin, db, live_server, pa
         {"external_id": "p1", "title": "Password reset <b>email</b> missing", "language": "en",
          "taxonomy": ["Account", "Password"], "resolution": "Send a new link."}]})
     art = db.execute("SELECT id FROM articles WHERE external_id = 'p1'").fetchone()[0]
+    known_ticket(db, "5")
     client.post("/api/tickets/zendesk/5/events", headers=admin,
                 json={"kind": "flagged", "article_id": art, "reason": "<script>alert(1)</script> link moved"})
     _sign_in(page, live_server.url)

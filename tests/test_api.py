@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 
+from conftest import known_ticket
+
 from api_tokens import tokens
 from integrations.base import Ticket
 from kb import mapping
@@ -130,6 +132,7 @@ def test_ticket_suggestions_and_events(client, admin, app, db):
 
 
 def test_events_are_append_only(db, client, admin):
+    known_ticket(db, "9")
     client.post("/api/tickets/zendesk/9/events", json={"kind": "searched", "query": "vpn"}, headers=admin)
     import sqlite3
 
@@ -156,6 +159,7 @@ def test_health_and_openapi_describe_every_route(client, app):
 def test_only_admin_tokens_record_events_for_another_agent(client, admin, db):
     agent = tokens.create(db, "ann", "agent")
     as_agent = {"Authorization": f"Bearer {agent}"}
+    known_ticket(db, "5")
     resp = client.post("/api/tickets/zendesk/5/events", json={"kind": "searched", "query": "vpn", "agent": "bob"},
                        headers=as_agent)
     assert resp.status_code == 400 and "admin" in resp.get_json()["message"]

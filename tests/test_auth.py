@@ -1,6 +1,8 @@
 """Bearer credentials: API tokens of any shape and sidecar sessions (JWTs) both work."""
 from __future__ import annotations
 
+from conftest import known_ticket
+
 from app import create_app
 from web.auth import issue_session
 
@@ -16,7 +18,8 @@ def test_an_api_token_with_two_dots_is_still_a_token(config):
     assert client.get("/api/tokens", headers={"Authorization": f"Bearer {session}"}).status_code == 200
 
 
-def test_a_sidebar_session_acts_only_on_its_own_ticket(app, client, admin):
+def test_a_sidebar_session_acts_only_on_its_own_ticket(app, client, admin, db):
+    known_ticket(db, "133598", "555001")
     assert client.post("/api/articles/import", headers=admin, json={"articles": [
         {"external_id": "a1", "title": "Reset a password", "body": "Use the link."}]}).status_code == 200
     art = client.get("/api/articles", headers=admin).json["articles"][0]["id"]

@@ -3,6 +3,7 @@ work in progress, and ids are checked before they reach SQLite."""
 from __future__ import annotations
 
 import pytest
+from conftest import known_ticket
 
 from api_tokens import tokens
 
@@ -26,6 +27,7 @@ def post(client, headers, ticket, body):
 
 
 def test_reusing_the_same_article_on_a_ticket_again_links_it_once(client, agent, admin, article, db):
+    known_ticket(db, "700", "701")
     first = post(client, agent, "700", {"kind": "reused", "article_id": article})
     again = post(client, agent, "700", {"kind": "reused", "article_id": article})
     other = post(client, admin, "700", {"kind": "reused", "article_id": article})     # another person, same link
@@ -40,6 +42,7 @@ def test_reusing_the_same_article_on_a_ticket_again_links_it_once(client, agent,
 
 
 def test_an_agent_cannot_publish_or_create_nodes_through_a_captured_article(client, agent, admin, article, db):
+    known_ticket(db, "702")
     body = {"kind": "created", "article": {"title": "Parcel lost", "body": "Open a claim.", "state": "validated",
                                            "visibility": "public", "owner": "publisher-paul"}}
     resp = post(client, agent, "702", body)

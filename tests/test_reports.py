@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import known_ticket
 
 from tests.report_data import seed, seed_history
 
@@ -158,7 +159,8 @@ def test_sign_in_only_returns_to_this_site(client, nxt, where):
     assert "HttpOnly" in resp.headers["Set-Cookie"] and "SameSite=Strict" in resp.headers["Set-Cookie"]
 
 
-def test_by_agent_shows_the_name_the_helpdesk_sent(client, admin):
+def test_by_agent_shows_the_name_the_helpdesk_sent(client, admin, db):
+    known_ticket(db, "801", "802")
     assert client.post("/api/articles/import", headers=admin, json={"articles": [
         {"external_id": "a1", "title": "Reset a password", "body": "Use the link."}]}).status_code == 200
     art = client.get("/api/articles", headers=admin).json["articles"][0]["id"]

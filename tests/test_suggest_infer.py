@@ -6,7 +6,7 @@ from kb.articles import import_articles
 from store import write
 from suggest import index
 from suggest.rank import Query, suggest
-from tests.conftest import sign, ticket_event
+from tests.conftest import known_ticket, sign, ticket_event
 from tickets import events, intake
 
 ARTICLES = [
@@ -88,7 +88,9 @@ def test_no_events_and_empty_or_deleted_evidence_never_break(app, db):
     import_articles(db, ARTICLES, "en")
     plain = infer(db)
     assert index.searcher(db).reuse == {}
-    # a reuse on a ticket we never received text for adds no profile
+    # a reuse on a ticket we hold without text adds no profile
+    known_ticket(db, "unknown")
+    db.execute("UPDATE tickets SET subject = '' WHERE external_id = 'unknown'")
     events.record(db, cfg, "zendesk", "unknown", events.Event(kind="reused", agent="ann",
                                                               article_id=article_id(db, "n2")))
     assert infer(db) == plain and index.searcher(db).reuse == {}

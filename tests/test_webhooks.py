@@ -157,12 +157,13 @@ def test_later_ticket_events_make_no_new_suggestions_or_note(client, admin, db, 
                    status="OPEN", priority="HIGH", assignee_id="2002")
     resp = client.post("/webhooks/zendesk", data=later, headers=sign(later))
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["status"] == "ignored" and kind in resp.get_json()["reason"]
+    assert resp.get_json()["status"] == "recorded" and kind in resp.get_json()["event"]
     assert resp.get_json()["ticket_updated"] is False          # same text: nothing to store
+    assert resp.get_json()["remapped"] is False
     assert db.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 1
     assert _notes(db) == 1
     assert db.execute("SELECT status FROM webhook_deliveries ORDER BY id").fetchall() == [("processed",),
-                                                                                         ("ignored",)]
+                                                                                         ("processed",)]
 
 
 def test_later_event_updates_the_stored_ticket_text_only(client, admin, db):
@@ -172,17 +173,21 @@ def test_later_event_updates_the_stored_ticket_text_only(client, admin, db):
     changed = _event("subject_changed", "521", "Damaged parcel: refund to card", "The mug is broken",
                      tags=["vip"])
     resp = client.post("/webhooks/zendesk", data=changed, headers=sign(changed))
-    assert resp.status_code == 200 and resp.get_json() | {"reason": ""} == {
-        "status": "ignored", "reason": "", "ticket_updated": True}
+    assert resp.status_code == 200
+    assert {k: resp.get_json()[k] for k in ("status", "ticket_updated", "remapped")} == {
+        "status": "recorded", "ticket_updated": True, "remapped": False}
     sug = client.get("/api/tickets/zendesk/521/suggestions", headers=admin).get_json()
     assert sug["ticket"]["subject"] == "Damaged parcel: refund to card" and sug["ticket"]["tags"] == ["vip"]
     assert db.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 1
     assert _notes(db) == 1
-    # A change of a ticket we never saw created makes no ticket here.
+    # A signed change of a ticket we never saw created (made before the sidecar was installed) keeps the ticket and
+    # its timeline, and makes no suggestion set and no note for it.
     unknown = _event("status_changed", "522", "Printer offline", "It shows offline")
     resp = client.post("/webhooks/zendesk", data=unknown, headers=sign(unknown))
-    assert resp.status_code == 200 and resp.get_json()["ticket_updated"] is False
-    assert db.execute("SELECT COUNT(*) FROM tickets WHERE external_id = '522'").fetchone()[0] == 0
+    assert resp.status_code == 200 and resp.get_json()["ticket_updated"] is True
+    assert db.execute("SELECT COUNT(*) FROM tickets WHERE external_id = '522'").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM suggestion_sets").fetchone()[0] == 1
+    assert _notes(db) == 1
 
 
 def test_our_write_back_brings_no_second_note(config, fake_zendesk):
@@ -223,7 +228,8 @@ def test_our_write_back_brings_no_second_note(config, fake_zendesk):
                                          "description": ticket["description"]}}).encode()]
         for echo in echoes:
             resp = client.post("/webhooks/zendesk", data=echo, headers=sign(echo))
-            assert resp.status_code == 200 and resp.get_json()["status"] == "ignored", resp.get_json()
+            assert resp.status_code == 200, resp.get_json()
+            assert resp.get_json()["status"] in ("ignored", "recorded") and not resp.get_json().get("remapped")
         drain(conn, cfg, zendesk.from_config(cfg))
         notes = [c for c in fake_zendesk.comments[530] if not c["public"]]
         assert len(notes) == 1 and "Refund for a parcel" in notes[0]["body"]

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 from conftest import APP_INSTALLATION, LiveServer, free_port
+from fake_zendesk import zendesk_config
 
 import settings
 from app import create_app
@@ -151,11 +152,22 @@ def ticket(client, admin, db, app):
 
 
 @pytest.fixture
-def unknown_ticket(client, admin, db):
-    """The article and the macro only: the ticket never reached the sidecar by webhook."""
+def unknown_ticket(config, fake_zendesk):
+    """The article and the macro only: the ticket never reached the sidecar by webhook. It exists in Zendesk
+    (the fake), which the sidecar can ask with its API credentials."""
+    fake_zendesk.add_user(1001, name="Maria Lopez")
+    fake_zendesk.add_ticket(TICKET_ID, ZENDESK_DATA["ticket.subject"], ZENDESK_DATA["ticket.description"])
+    config["zendesk"].update(zendesk_config(fake_zendesk))
+    app = create_app(config)
+    client, admin = app.test_client(), {"Authorization": "Bearer test-admin-token"}
     assert client.post("/api/articles/import", json={"articles": [ARTICLE]}, headers=admin).get_json()["created"] == 1
+    from store import connect
+
+    db = connect(config["database"]).conn
     assert library.import_macros(db, [MACRO], "en")["created"] == 1
-    return str(TICKET_ID)
+    db.close()
+    with LiveServer(app) as server:
+        yield server
 
 
 def events(db, kind: str) -> list[tuple]:
@@ -240,9 +252,9 @@ def test_frame_ancestors_accepts_https_and_loopback_origins():
     assert settings.load({"zendesk": {"frame_ancestors": value}}, environ={})["zendesk"]["frame_ancestors"] == value
 
 
-def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, live_server, host, unknown_ticket, db,
-                                                                    app_key):
-    url = host.serve(live_server.url, app_key.token("acme", user_id="4242"))
+def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, host, unknown_ticket, db, app_key,
+                                                                    fake_zendesk):
+    url = host.serve(unknown_ticket.url, app_key.token("acme", user_id="4242"))
     for opening in (1, 2, 3):
         page.goto(url)
         app = page.frame_locator("iframe[name=app]")
@@ -264,4 +276,7 @@ def test_unknown_ticket_is_ranked_from_zendesk_text_on_every_opening(page, live_
             card.get_by_text("Reuse recorded").wait_for()
         assert card.locator("[data-action=reuse]").inner_text() == "Reused ✓"     # remembered on later openings
     assert len(events(db, "viewed")) == 3 and len(events(db, "reused")) == 1 and len(events(db, "macro_inserted")) == 1
-    assert db.execute("SELECT subject FROM tickets").fetchall() == [("",)]       # nothing of the text is stored
+    # Events are recorded only on real tickets: Zendesk confirmed this one (read once through its API, with the
+    # agent's name), so it is kept with Zendesk's text, not the browser's.
+    assert db.execute("SELECT subject FROM tickets").fetchall() == [(ZENDESK_DATA["ticket.subject"],)]
+    assert len(fake_zendesk.calls("GET", f"/api/v2/tickets/{TICKET_ID}.json")) == 1

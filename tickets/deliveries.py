@@ -8,8 +8,11 @@ jobs): it is kept as handled only together with its effects. When handling fails
 only the raw delivery is kept, with status `error` and the reason, for diagnosis; the outcome is `failed` (the
 webhook answers 503 with Retry-After, which helpdesks retry), and a redelivery with the same id is handled again.
 
-Only a ticket's creation gets suggestions and a note. Any other ticket event is `ignored`; for a ticket we already
-hold it updates the stored ticket text (subject, description, tags, fields), with no new suggestion set and no note.
+Only a ticket's creation gets suggestions and a note. Any other ticket event is `recorded`: its change goes on the
+ticket's timeline (tickets/lifecycle.py: status, group, assignee, public replies), the stored ticket text follows
+(subject, description, tags, fields; never replaced by older text), and a field, tag or form change that moves
+the ticket to another taxonomy node refreshes its suggestion set (no note). A change of the sidecar's own
+taxonomy field, or a tag it added, never re-maps a ticket: our write-backs do not re-trigger us.
 
 Owns the table webhook_deliveries.
 """
@@ -19,9 +22,9 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 
-from integrations.base import Delivery
+from integrations.base import Change, Delivery, Ticket
 from store import now, write
-from tickets import intake
+from tickets import intake, lifecycle
 
 log = logging.getLogger("ks.webhooks")
 # A delivery stored but not handled: "error" (failed, rolled back), or "received" (left by an older version that
@@ -41,8 +44,9 @@ class Incoming:
 
 @dataclass
 class Outcome:
-    """What became of a delivery: accepted (a new ticket's suggestions stored), duplicate (handled before),
-    ignored (nothing to suggest; `body` says why) or failed (rolled back; a redelivery is handled)."""
+    """What became of a delivery: accepted (a new ticket's suggestions stored), recorded (a later change of a
+    ticket kept), duplicate (handled before), ignored (nothing to do; `body` says why) or failed (rolled back; a
+    redelivery is handled)."""
     status: str
     body: dict = field(default_factory=dict)
 
@@ -95,14 +99,7 @@ def _handle(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
     """Handle a verified, parsed delivery; each outcome is stored in one transaction with the delivery row."""
     ticket = d.delivery.ticket
     if not d.delivery.creation:
-        reason = f"{d.delivery.event} is not a ticket creation: no new suggestions and no note"
-        with write(conn):
-            row = _remember(conn, d)
-            if row is None:
-                return _duplicate(d)
-            updated = intake.update_text(conn, ticket)
-            _mark(conn, row, "ignored", reason + ("; the stored ticket text was updated" if updated else ""))
-        return Outcome("ignored", {"status": "ignored", "reason": reason, "ticket_updated": updated})
+        return _later_change(conn, cfg, d)
 
     known = intake.load_ticket(conn, ticket.integration, ticket.external_id)
     if known and intake.latest_set(conn, known["id"]) is not None:
@@ -116,6 +113,8 @@ def _handle(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
             row = _remember(conn, d)
             if row is None:
                 return _duplicate(d)
+            if d.delivery.change:
+                lifecycle.record(conn, known["id"], d.delivery.change)
             _mark(conn, row, "ignored", reason)
         return Outcome("ignored", {"status": "ignored", "reason": reason})
 
@@ -124,10 +123,59 @@ def _handle(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
         row = _remember(conn, d)
         if row is None:
             return _duplicate(d)
-        intake.record(conn, cfg, ticket, result)
+        ticket_row = intake.record(conn, cfg, ticket, result)
+        if d.delivery.change:
+            lifecycle.record(conn, ticket_row, d.delivery.change)
         _mark(conn, row, "processed")
     return Outcome("accepted", {"status": "accepted", "ticket": ticket.external_id, "taxonomy": result["taxonomy"],
                                 "articles": len(result["articles"])})
+
+
+def _with_change(t: Ticket, stored: dict | None, change: Change | None) -> Ticket:
+    """The ticket as it stands after the change: an event's snapshot carries no custom fields, so the fields we
+    hold stand, and a field change is applied to them."""
+    if stored is None:
+        return t
+    fields = {**stored["fields"], **t.fields}
+    if change is not None and change.kind == "field" and change.field_id not in (None, "form"):
+        if change.value in (None, "", []):
+            fields.pop(change.field_id, None)
+        else:
+            fields[change.field_id] = change.value
+    return Ticket(**{**t.as_dict(), "fields": fields, "needs_fields": False})
+
+
+def _later_change(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
+    """A change of a ticket after its creation (see the module's docstring)."""
+    change = d.delivery.change
+    stored = intake.load_ticket(conn, d.delivery.ticket.integration, d.delivery.ticket.external_id)
+    ticket = _with_change(d.delivery.ticket, stored, change)
+    own_field = change is not None and change.kind == "field" and change.field_id == str(
+        cfg["zendesk"]["taxonomy_field_id"])
+    older = bool(stored and ticket.source_updated_at and stored["source_updated_at"]
+                 and ticket.source_updated_at < stored["source_updated_at"])
+    fresh = None
+    if change is not None and change.kind in ("tags", "field") and not own_field and not older:
+        fresh = intake.remapped(conn, cfg, ticket, stored)    # before the transaction: ranking reads committed data
+    with write(conn):
+        row = _remember(conn, d)
+        if row is None:
+            return _duplicate(d)
+        if stored is None:        # signed by the helpdesk, so a real ticket: kept, with no suggestions yet
+            ticket_row, updated = intake.save_ticket(conn, ticket), True
+        else:
+            ticket_row, updated = stored["id"], intake.update_text(conn, ticket)
+        on_timeline = lifecycle.record(conn, ticket_row, change) if change else False
+        if fresh is not None:
+            intake.store_remap(conn, cfg, ticket, fresh)
+        detail = (f"{d.delivery.event or 'change'}: timeline {'+1' if on_timeline else 'unchanged'}, "
+                  f"text {'updated' if updated else 'unchanged'}, {'re-mapped' if fresh else 'node unchanged'}")
+        _mark(conn, row, "processed", detail)
+    body = {"status": "recorded", "event": d.delivery.event, "ticket": ticket.external_id,
+            "timeline_added": on_timeline, "ticket_updated": updated, "remapped": fresh is not None}
+    if fresh is not None:
+        body["taxonomy"] = fresh["taxonomy"]
+    return Outcome("recorded", body)
 
 
 def accept(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:

@@ -7,11 +7,10 @@ import secrets
 import sqlite3
 from dataclasses import dataclass, field
 
-from integrations.base import Ticket
 from kb import articles, taxonomy
 from store import now, outbox, write
 from suggest import index
-from tickets.intake import save_ticket
+from tickets.intake import UnknownTicket, ticket_from_helpdesk
 
 KINDS = ("viewed", "reused", "macro_inserted", "flagged", "created", "searched")
 WHOLE_RE = re.compile(r"[0-9]{1,18}")     # ASCII digits only ("²".isdigit() is true), and within SQLite's range
@@ -83,8 +82,14 @@ def parse(body, agent: str, may_act_for_others: bool = False, verified_name: str
     return ev
 
 
-def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str, ev: Event) -> dict:
-    """Check references, apply side effects (reuse count, new article), append the event."""
+def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str, ev: Event,
+           vouched: bool = False) -> dict:
+    """Check references, apply side effects (reuse count, new article), append the event.
+
+    Events are recorded only on real tickets: one the sidecar holds, or, when the caller's session was signed by
+    the helpdesk (`vouched`), one the helpdesk's API confirms (read and kept). Otherwise intake.UnknownTicket, so
+    reports cannot be inflated with invented ticket ids; intake.HelpdeskUnavailable when the helpdesk cannot be
+    asked now."""
     if ev.article_id is not None and not conn.execute("SELECT 1 FROM articles WHERE id = ?",
                                                       (ev.article_id,)).fetchone():
         raise EventError(f"no article {ev.article_id}")
@@ -92,7 +97,13 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
         raise EventError(f"no macro {ev.macro_id}")
     ticket_id = conn.execute("SELECT id FROM tickets WHERE integration = ? AND external_id = ?",
                              (integration, ticket_external_id)).fetchone()
-    ticket_id = ticket_id[0] if ticket_id else save_ticket(conn, Ticket(integration, ticket_external_id))
+    if ticket_id:
+        ticket_id = ticket_id[0]
+    elif vouched:
+        ticket_id = ticket_from_helpdesk(conn, cfg, integration, ticket_external_id)
+    else:
+        raise UnknownTicket(f"the sidecar has not received {integration} ticket {ticket_external_id}: events are "
+                            "recorded on tickets it knows (from a webhook, or confirmed by the helpdesk)")
     with write(conn):
         if ev.kind == "reused":
             # Linking is once per ticket and article: a reload of the sidebar or a second agent clicking

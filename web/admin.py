@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from api_tokens import tokens
+from integrations.zendesk import account
 from kb import articles, catalog, flags, mapping, taxonomy
 from store.values import MAX_ROW_ID, row_id_fits
 from web.auth import actor, require
-from web.db import get_db
+from web.db import cfg, get_db
 from web.payload import json_object, row_id
 
 bp = Blueprint("admin", __name__)
@@ -138,6 +139,19 @@ def article_versions(article_id: int):
 def open_flags():
     """Open flags (raised since the article last changed) with their articles (lead)."""
     return jsonify({"flags": flags.open_flags(get_db())})
+
+
+@bp.get("/api/zendesk/ticket-fields")
+@require("admin")
+def zendesk_ticket_fields():
+    """The Zendesk account's ticket fields and their options (for mapping rules), cached for zendesk.cache_ttl_s;
+    ?refresh=1 reads them again. {"fields": [{"id", "type", "title", "active", "options": [{"name", "value"}]}],
+    "fetched_at", "stale"}: stale is true when Zendesk could not be asked and an older copy is shown."""
+    refresh = request.args.get("refresh", "") in ("1", "true", "yes")
+    try:
+        return jsonify(account.ticket_fields(get_db(), cfg(), refresh=refresh))
+    except account.AccountError as exc:
+        abort(503, description=str(exc))
 
 
 @bp.get("/api/tokens")

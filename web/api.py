@@ -65,30 +65,31 @@ def _known(integration: str, ticket_id: str) -> None:
 @bp.get("/tickets/<integration>/<ticket_id>/suggestions")
 @require("agent")
 def ticket_suggestions(integration: str, ticket_id: str):
-    """The latest suggestion set stored for a ticket, with the ticket."""
+    """The latest suggestion set stored for a ticket, with the ticket: its current status, its timeline (status,
+    group and assignee changes, public replies, as the helpdesk reported them) and the outcome figures."""
     _known(integration, ticket_id)
-    conn = get_db()
-    ticket = intake.load_ticket(conn, integration, ticket_id)
-    result = intake.latest_set(conn, ticket["id"]) if ticket else None
+    result = intake.stored_suggestions(get_db(), integration, ticket_id)
     if result is None:
         abort(404, description=f"no suggestions yet for {integration} ticket {ticket_id}")
-    result["ticket"] = {k: ticket[k] for k in ("external_id", "subject", "description", "tags", "fields", "locale",
-                                               "language", "created_at", "updated_at")}
-    result["ticket"]["integration"] = integration
     return jsonify(result)
 
 
 @bp.post("/tickets/<integration>/<ticket_id>/events")
 @require("agent")
 def ticket_event(integration: str, ticket_id: str):
-    """Record what the agent did: viewed, reused, macro_inserted, flagged, created, searched."""
+    """Record what the agent did: viewed, reused, macro_inserted, flagged, created, searched. Only on a ticket the
+    sidecar knows, or (a sidebar session Zendesk signed) one Zendesk confirms: 404 otherwise."""
     _known(integration, ticket_id)
     try:
         who = actor()
         verified = who.get("display", "") if who.get("via") == "session" else None
         ev = events.parse(json_object(), who["name"], may_act_for_others=who["role"] == "admin" and
                           who.get("via") == "token", verified_name=verified)
-        out = events.record(get_db(), cfg(), integration, ticket_id, ev)
+        out = events.record(get_db(), cfg(), integration, ticket_id, ev, vouched=who.get("source") == integration)
     except events.EventError as exc:
         abort(400, description=str(exc))
+    except intake.UnknownTicket as exc:
+        abort(404, description=str(exc))
+    except intake.HelpdeskUnavailable as exc:
+        abort(503, description=f"{exc}; try again in a minute")
     return jsonify(out), 201

@@ -1,6 +1,7 @@
 """Helpdesk webhooks: verify the signature, read the body, hand it to tickets.deliveries, answer its outcome.
 
-202 accepted (a new ticket's suggestions are stored), 200 duplicate or ignored, 401 unsigned or stale, 400 a body
+202 accepted (a new ticket's suggestions are stored), 200 recorded (a later change of a ticket), duplicate or
+ignored, 401 unsigned or stale, 400 a body
 the integration cannot read, 404 an integration that takes no webhooks, 503 with Retry-After when handling
 failed (nothing half-stored; the helpdesk's retry is processed).
 """
@@ -17,7 +18,7 @@ from web.db import cfg, get_db
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 RETRY_AFTER_S = 10          # Zendesk retries a 503 whose Retry-After is under 60 s
-STATUS = {"accepted": 202, "duplicate": 200, "ignored": 200, "failed": 503}
+STATUS = {"accepted": 202, "recorded": 200, "duplicate": 200, "ignored": 200, "failed": 503}
 
 
 @bp.post("/<integration>")

@@ -1,9 +1,10 @@
 """The agent's sidebar widget: the page Zendesk loads in the ticket sidebar (ZAF v2, signed URLs).
 
 Two ways in:
-- POST /widget with form field `token`: Zendesk's signed-URL JWT (HS256, the app's shared secret),
-  checked by integrations.zendesk.signed_url. The ticket id is not in that token: the page asks the
-  ZAF client for it and loads the panel from GET /widget/panel.
+- POST /widget with form field `token`: Zendesk's signed-URL JWT (RS256, the app's key), checked by
+  integrations.zendesk.account.sign_in; the agent's name is read from Zendesk for the verified user. The
+  ticket id is not in that token: the page asks the ZAF client for it and loads the panel from
+  GET /widget/panel.
 - GET /widget?ticket=<id>&integration=zendesk with `Authorization: Bearer <API token or session>`
   (tests, local tries): the panel is rendered in the page at once.
 Either way the server issues a short-lived agent session (web.auth.issue_session) and puts it in the
@@ -63,11 +64,11 @@ def widget():
         if not tokens.allows(who["role"], "agent"):
             abort(403, description="this token may not open the widget")
         same_ticket(ticket_id)          # a sidebar session cannot open, or mint a session for, another ticket
-        agent, display = who["name"], who.get("display") or ""
+        agent, display, source = who["name"], who.get("display") or "", who.get("source")
     conn = get_db()
     ctx = panel_context(conn, config, integration, ticket_id)
     if ticket_id:
-        record_view(conn, config, integration, ticket_id, agent)
+        record_view(conn, config, integration, ticket_id, agent, vouched=source == integration)
     boot = {"session": issue_session(config, agent, ticket_id, display=display, source=source),
             "integration": integration, "ticket": ticket_id, "agent": agent, "agent_name": display}
     html = render_template("widget.html", boot=boot, agent=agent, zaf_sdk=zaf_sdk_present(), **ctx)
@@ -85,5 +86,5 @@ def panel():
     same_ticket(ticket_id)
     conn = get_db()
     ctx = panel_context(conn, cfg(), integration, ticket_id)
-    record_view(conn, cfg(), integration, ticket_id, who["name"])
+    record_view(conn, cfg(), integration, ticket_id, who["name"], vouched=who.get("source") == integration)
     return secure_headers(make_response(render_template("widget_panel.html", **ctx)), cfg())

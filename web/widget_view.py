@@ -84,9 +84,16 @@ def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_
     return ctx
 
 
-def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str, agent: str) -> None:
-    """One `viewed` event per opening of the sidebar."""
-    events.record(conn, cfg, integration, ticket_id, events.Event(kind="viewed", agent=agent))
+def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str, agent: str,
+                vouched: bool = False) -> bool:
+    """One `viewed` event per opening of the sidebar, on a real ticket (see tickets.events.record). An opening of
+    a ticket the sidecar cannot confirm is shown but not recorded; False then."""
+    try:
+        events.record(conn, cfg, integration, ticket_id, events.Event(kind="viewed", agent=agent), vouched=vouched)
+    except (intake.UnknownTicket, intake.HelpdeskUnavailable) as exc:
+        current_app.logger.info("sidebar opened on %s ticket %s, not recorded: %s", integration, ticket_id, exc)
+        return False
+    return True
 
 
 def zaf_sdk_present() -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from integrations.base import Delivery, PayloadError, SignatureError, Ticket
+from integrations.zendesk import ticket_events
 from store import clock
 from store.values import storable
 
@@ -151,7 +152,10 @@ def parse(payload) -> Ticket:
         form_id=_id(data.get("form_id") or data.get("ticket_form_id")), brand_id=_id(data.get("brand_id")),
         locale=_locale(data.get("requester_locale") or data.get("locale")),
         requester_id=_id(data.get("requester_id")), needs_fields=not fields,
-        source_updated_at=clock.parse(data.get("updated_at")))
+        source_updated_at=clock.parse(data.get("updated_at")),
+        status=ticket_events.status_of(data.get("status")), group_id=ticket_events.id_of(data.get("group_id")),
+        assignee_id=ticket_events.id_of(data.get("assignee_id")),
+        source_created_at=clock.parse(data.get("created_at")))
 
 
 
@@ -163,7 +167,10 @@ def check(headers: Mapping[str, str], raw: bytes, cfg: dict) -> None:
 
 
 def read(payload) -> Delivery:
-    return Delivery(ticket=parse(payload), creation=is_creation(payload), event=event_type(payload))
+    ticket = parse(payload)
+    kind = event_type(payload) if _is_event(payload) else ""
+    return Delivery(ticket=ticket, creation=is_creation(payload), event=kind,
+                    change=ticket_events.change(payload, kind, fallback_id="trigger"))
 
 
 def delivery_id(headers: Mapping[str, str], raw: bytes) -> str:
