@@ -149,3 +149,38 @@ def set_state(conn: sqlite3.Connection, article_id: int, state: str, changed_by:
         upsert(conn, {k: art[k] for k in ("external_id", *TEXT_FIELDS, "language", "state", "visibility")}
                | {"taxonomy": art["taxonomy"]}, changed_by)
     return get(conn, article_id)
+
+
+def find_by_helpdesk(conn: sqlite3.Connection, helpdesk_id: str, language: str) -> dict | None:
+    """The article in this language that stands for the helpdesk's article `helpdesk_id` (a Help Center article
+    has one row per language here), or None."""
+    row = conn.execute("SELECT id FROM articles WHERE helpdesk_id = ? AND language = ? ORDER BY id LIMIT 1",
+                       (str(helpdesk_id), language)).fetchone()
+    return get(conn, row[0]) if row else None
+
+
+def helpdesk_group(conn: sqlite3.Connection, helpdesk_id: str) -> str | None:
+    """The translation group of the rows that already stand for this helpdesk article, if any."""
+    row = conn.execute("SELECT translation_group FROM articles WHERE helpdesk_id = ? AND translation_group IS NOT NULL "
+                       "ORDER BY id LIMIT 1", (str(helpdesk_id),)).fetchone()
+    return row[0] if row else None
+
+
+def variants(conn: sqlite3.Connection, article: dict) -> list[dict]:
+    """The article's language variants (same translation_group), itself included, oldest first."""
+    if not article.get("translation_group"):
+        return [article]
+    ids = conn.execute("SELECT id FROM articles WHERE translation_group = ? ORDER BY id",
+                       (article["translation_group"],)).fetchall()
+    return [get(conn, r[0]) for r in ids]
+
+
+def set_helpdesk(conn: sqlite3.Connection, article_id: int, helpdesk_id: str | None, helpdesk_url: str | None,
+                 translation_group: str | None = None) -> None:
+    """Remember where the article lives in the helpdesk (its id and URL there) and, when given, its translation
+    group, inside the caller's transaction. Not content: no new version."""
+    sets, args = "helpdesk_id = ?, helpdesk_url = ?", [helpdesk_id, helpdesk_url]
+    if translation_group is not None:
+        sets += ", translation_group = ?"
+        args.append(translation_group)
+    conn.execute(f"UPDATE articles SET {sets} WHERE id = ?", (*args, article_id))

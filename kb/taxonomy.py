@@ -75,3 +75,38 @@ def tree(conn: sqlite3.Connection) -> list[dict]:
                (SELECT COUNT(*) FROM articles a WHERE a.node_id = n.id AND a.state != 'archived') AS articles
         FROM taxonomy_nodes n ORDER BY n.path""").fetchall()
     return [{"id": r[0], "parent_id": r[1], "name": r[2], "path": json.loads(r[3]), "articles": r[4]} for r in rows]
+
+
+def find_by_section(conn: sqlite3.Connection, section_id: str) -> int | None:
+    """The node that carries this helpdesk section (imported from it, or publishing to it)."""
+    row = conn.execute("SELECT id FROM taxonomy_nodes WHERE helpdesk_section_id = ? ORDER BY id LIMIT 1",
+                       (str(section_id),)).fetchone()
+    return row[0] if row else None
+
+
+def section_of(conn: sqlite3.Connection, node_id: int) -> str | None:
+    """The helpdesk section this exact node carries, or None."""
+    row = conn.execute("SELECT helpdesk_section_id FROM taxonomy_nodes WHERE id = ?", (node_id,)).fetchone()
+    return row[0] if row else None
+
+
+def set_helpdesk_section(conn: sqlite3.Connection, node_id: int, section_id: str | None) -> None:
+    """Tie the node to a helpdesk section, inside the caller's transaction (or its own)."""
+    with write(conn):
+        conn.execute("UPDATE taxonomy_nodes SET helpdesk_section_id = ? WHERE id = ?",
+                     (None if section_id is None else str(section_id), node_id))
+
+
+def helpdesk_section(conn: sqlite3.Connection, node_id: int | None) -> str | None:
+    """The helpdesk section an article of this node belongs in: the node's own, else its nearest ancestor's."""
+    seen = set()
+    while node_id is not None and node_id not in seen:
+        seen.add(node_id)
+        row = conn.execute("SELECT parent_id, helpdesk_section_id FROM taxonomy_nodes WHERE id = ?",
+                           (node_id,)).fetchone()
+        if row is None:
+            return None
+        if row[1]:
+            return row[1]
+        node_id = row[0]
+    return None
