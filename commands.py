@@ -2,6 +2,7 @@
 ticket. app.create_app registers them (`register`); each opens its own connection."""
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from flask.cli import AppGroup
 
 from api_tokens import tokens
 from demo import load as demo_data
+from integrations.base import IntegrationError
 from integrations.zendesk import app_package, simulate
 from store import connect, migrate, write
 from store.db import applied
 from suggest.index import rebuild
+from sync import help_center
+from sync import macros as macro_sync
 
 cli = AppGroup("sidecar", help="Every command of the sidecar (each runs inside the app context).")
 
@@ -89,6 +93,23 @@ def simulate_ticket(subject, description, ticket_id, tags, locale, url) -> None:
     if resp.status_code >= 300:
         raise SystemExit(1)
     click.echo(f"ticket {ticket_id}: {base}/demo/tickets/{ticket_id}")
+
+
+@cli.command("zendesk-import")
+@click.argument("what", type=click.Choice(["help-center", "macros"]))
+def zendesk_import(what: str) -> None:
+    """Import from the Zendesk account now: Help Center sections and articles, or macros (as drafts)."""
+    conn = _db().conn
+    try:
+        if what == "help-center":
+            result = help_center.run_import(conn, _cfg(), actor="cli")
+        else:
+            result = macro_sync.import_now(conn, _cfg(), actor="cli")
+    except (help_center.NotConfigured, macro_sync.NotConfigured, IntegrationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        conn.close()
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 @cli.command("zendesk-app")

@@ -99,7 +99,10 @@ class Receiver(Protocol):
 
 
 class IntegrationError(Exception):
-    """A write-back call to the helpdesk did not succeed."""
+    """A write-back call to the helpdesk did not succeed. `status` is the helpdesk's HTTP status when it answered
+    (None for a network failure)."""
+
+    status: int | None = None
 
 
 class PermanentError(IntegrationError):
@@ -109,9 +112,9 @@ class PermanentError(IntegrationError):
 class TransientError(IntegrationError):
     """The helpdesk could not take the request now (429, 5xx, 409, network): retry later."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None):
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after, self.status = retry_after, status
 
 
 def delay_for(attempt: int, base: float, retry_after: float | None = None, cap: float = MAX_DELAY_S,

@@ -21,7 +21,8 @@ SHIPPED = Path(__file__).resolve().parent / "shipped"
 TEMPLATE_TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 MAX_TITLE, MAX_BODY = 300, 20_000
 COLUMNS = ("id", "external_id", "title", "body", "language", "node_id", "active", "helpdesk_id", "created_at",
-           "updated_at")
+           "updated_at", "state", "source")
+DRAFT_STATES = ("wip", "not_validated")   # KCS states a helpdesk re-import may still overwrite
 
 
 class MacroError(ValueError):
@@ -95,6 +96,76 @@ def import_macros(conn: sqlite3.Connection, items: list, default_language: str) 
                 ext = raw.get("external_id") if isinstance(raw, dict) else None
                 result["errors"].append({"index": i, "external_id": ext, "error": str(exc)})
     return result
+
+
+def upsert_from_helpdesk(conn: sqlite3.Connection, row: dict, source: str, helpdesk_id: str) -> str:
+    """Store a macro read from a helpdesk (a cleaned row: external_id, title, body, language) as a draft, inside the
+    caller's transaction, keyed on (source, helpdesk_id): 'created', 'updated', 'skipped' (unchanged) or 'kept'.
+
+    A new one is work in progress and inactive (KCS: not suggested until a publisher validates it). A re-import
+    updates a draft in place; once a publisher has validated or archived it, the sidecar's copy is the one that
+    counts and the helpdesk's text never overwrites it ('kept')."""
+    helpdesk_id = str(helpdesk_id)
+    keys = ("title", "body", "language")
+    old = conn.execute("SELECT id, state, title, body, language FROM macros WHERE source = ? AND helpdesk_id = ?",
+                       (source, helpdesk_id)).fetchone()
+    stamp = now()
+    if old is None:
+        taken = conn.execute("SELECT id FROM macros WHERE external_id = ?", (row["external_id"],)).fetchone()
+        if taken:
+            raise MacroError(f"external_id {row['external_id']!r} is already used by macro {taken[0]}")
+        macro_id = conn.execute(
+            "INSERT INTO macros (external_id, title, body, language, node_id, active, helpdesk_id, state, source, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, NULL, 0, ?, 'wip', ?, ?, ?)",
+            (row["external_id"], *(row[k] for k in keys), helpdesk_id, source, stamp, stamp)).lastrowid
+        outcome = "created"
+    elif old[1] not in DRAFT_STATES:
+        return "kept"
+    elif tuple(old[2:]) == tuple(row[k] for k in keys):
+        return "skipped"
+    else:
+        macro_id, outcome = old[0], "updated"
+        conn.execute(f"UPDATE macros SET {', '.join(f'{k} = ?' for k in keys)}, updated_at = ? WHERE id = ?",
+                     (*(row[k] for k in keys), stamp, macro_id))
+    index.put_macro(conn, {"id": macro_id})
+    return outcome
+
+
+def find_by_helpdesk_id(conn: sqlite3.Connection, source: str, helpdesk_id: str) -> dict | None:
+    """The macro of this source that has this helpdesk id (the newest, should there be several)."""
+    found = _rows(conn, "WHERE m.source = ? AND m.helpdesk_id = ?", (source, str(helpdesk_id)))
+    return max(found, key=lambda m: m["id"]) if found else None
+
+
+def helpdesk_ids(conn: sqlite3.Connection, source: str) -> set[str]:
+    """The helpdesk ids recorded on the macros of one source (e.g. ours, 'sidecar', after a push)."""
+    return {r[0] for r in conn.execute("SELECT helpdesk_id FROM macros WHERE source = ? AND helpdesk_id IS NOT NULL "
+                                       "AND helpdesk_id != ''", (source,))}
+
+
+STATES = ("wip", "not_validated", "validated", "archived")
+
+
+def set_state(conn: sqlite3.Connection, macro_id: int, state: str, active: bool | None = None) -> bool:
+    """Move a macro through the KCS states (a publisher validating an imported draft, archiving one ...); it is
+    suggested only when active, which follows the state (validated) unless `active` says otherwise.
+    False when there is no such macro."""
+    if state not in STATES:
+        raise MacroError(f"state must be one of {', '.join(STATES)}, got {state!r}")
+    active = state == "validated" if active is None else active
+    with write(conn):
+        changed = conn.execute("UPDATE macros SET state = ?, active = ?, updated_at = ? WHERE id = ?",
+                               (state, int(active), now(), macro_id)).rowcount
+        if changed:
+            index.put_macro(conn, {"id": macro_id})
+    return bool(changed)
+
+
+def set_helpdesk_id(conn: sqlite3.Connection, macro_id: int, helpdesk_id: str | None) -> None:
+    """Record the helpdesk's id of our macro once a push created it there (the next push updates that one)."""
+    with write(conn):
+        conn.execute("UPDATE macros SET helpdesk_id = ? WHERE id = ?",
+                     (None if helpdesk_id is None else str(helpdesk_id), macro_id))
 
 
 def _rows(conn: sqlite3.Connection, where: str = "", args=()) -> list[dict]:

@@ -83,6 +83,13 @@ def check(body: str) -> None:
 
 def render(body: str, ticket: dict | None = None, agent_name: str = "", article: dict | None = None) -> str:
     """The macro's text for this ticket; RenderError when the template is broken or unsafe."""
+    return fill(body, context(ticket, agent_name, article))
+
+
+def fill(body: str, variables: dict) -> str:
+    """The template rendered with these variables, in the sandbox and within its bounds (time, range, size);
+    RenderError when it is broken or unsafe. `render` gives it a ticket's variables; a push to a helpdesk gives
+    it the helpdesk's placeholders (sync/macros.py)."""
     check(body)
     parts, size = [], 0
     deadline = time.monotonic() + MAX_SECONDS
@@ -95,7 +102,7 @@ def render(body: str, ticket: dict | None = None, agent_name: str = "", article:
         return items
 
     try:
-        for chunk in ENV.from_string(body).generate(context(ticket, agent_name, article), range=bounded_range):
+        for chunk in ENV.from_string(body).generate(variables, range=bounded_range):
             _deadline_check(deadline)
             size += len(chunk)
             if size > MAX_OUTPUT:

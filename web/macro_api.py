@@ -38,6 +38,21 @@ def get_macro(macro_id: int):
     return jsonify(macro)
 
 
+@bp.patch("/<int:macro_id>")
+@require("publisher")
+def set_macro_state(macro_id: int):
+    """Move a macro through the KCS states (publisher): {"state": "wip|not_validated|validated|archived"}; only a
+    validated macro is suggested (an imported Zendesk macro arrives as wip)."""
+    data = json_object()
+    try:
+        found = library.set_state(get_db(), row_id(macro_id, "macro"), data.get("state"))
+    except library.MacroError as exc:
+        abort(400, description=str(exc))
+    if not found:
+        abort(404, description=f"no macro {macro_id}")
+    return jsonify(library.get(get_db(), macro_id))
+
+
 def _article(data: dict) -> dict | None:
     """The article to mention: {"article_id"} from the knowledge base and/or {"article": {"title", "url"}}."""
     given = data.get("article") or {}

@@ -64,11 +64,14 @@ def parse_retry_after(value: str | None) -> float | None:
 def error_for(status: int, message: str, retry_after: str | None = None) -> IntegrationError:
     """The typed error for a non-2xx Zendesk answer."""
     if status in (409, 429) or status >= 500:
-        return TransientError(message, parse_retry_after(retry_after))
+        return TransientError(message, parse_retry_after(retry_after), status=status)
     if status in (401, 403):
         # Credentials can be fixed by an admin: keep the job, retry rarely, lose nothing.
-        return TransientError(message + " (check KS_ZENDESK_EMAIL and KS_ZENDESK_API_TOKEN)", CREDENTIALS_RETRY_S)
-    return PermanentError(message)
+        return TransientError(message + " (check KS_ZENDESK_EMAIL and KS_ZENDESK_API_TOKEN)", CREDENTIALS_RETRY_S,
+                              status=status)
+    error = PermanentError(message)
+    error.status = status
+    return error
 
 
 def _raise_for_status(response: requests.Response, *args, **kwargs) -> requests.Response:
@@ -134,7 +137,9 @@ class ZendeskClient:
         except IntegrationError:
             raise
         except RecordNotFoundException as exc:
-            raise PermanentError(f"not found: {exc}") from None
+            error = PermanentError(f"not found: {exc}")
+            error.status = 404
+            raise error from None
         except APIException as exc:
             status = exc.response.status_code if exc.response is not None else 400
             raise error_for(status, f"zendesk {status}: {exc}") from None
