@@ -38,6 +38,7 @@ test: install chromium lint
 	$(PY) -m pytest -q
 
 bench: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	@for s in $(BENCH_SETS); do echo "== $$s"; $(PY) $(BENCH) --serve --dataset $$s || exit 1; done
 	@for n in $(BENCH_SCALES); do echo "== stackfaq-en --scale $$n"; \
 	  $(PY) $(BENCH) --serve --dataset stackfaq-en --scale $$n --limit 300 || exit 1; done

@@ -18,9 +18,12 @@ from web import (
     admin,
     admin_pages,
     api,
+    articles_api,
+    audits_api,
     demo,
     errors,
     help_center_api,
+    knowledge_pages,
     macro_api,
     macro_sync_api,
     ops,
@@ -33,8 +36,8 @@ from web.db import close_db
 
 # One blueprint per audience: operators, the API (agents, integrators, publishers), helpdesk webhooks, the
 # agent's sidebar, admins (JSON and pages), signing in, team leads, the demo ticket page.
-BLUEPRINTS = (ops, api, macro_api, macro_sync_api, help_center_api, webhooks, widget, admin, admin_pages, signin,
-              reports, demo)
+BLUEPRINTS = (ops, api, articles_api, audits_api, macro_api, macro_sync_api, help_center_api, webhooks, widget, admin,
+              admin_pages, knowledge_pages, signin, reports, demo)
 
 
 def create_app(config: dict | None = None) -> Flask:

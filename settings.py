@@ -18,14 +18,19 @@ DEFAULTS_FILE = ROOT / "config.yaml"
 
 CHOICES = {
     ("zendesk", "write_back"): {"note_and_tags", "note", "tags", "off"},
+    ("zammad", "write_back"): {"note_and_tags", "note", "tags", "off"},
+    ("freshdesk", "write_back"): {"note_and_tags", "note", "tags", "off"},
     ("suggest", "default_language"): {"en", "de", "pl", "ru"},
 }
 POSITIVE = {("server", "max_body_bytes"), ("server", "session_ttl_s"), ("zendesk", "replay_window_s"),
             ("suggest", "limit"), ("worker", "poll_seconds"), ("worker", "max_attempts"),
-            ("worker", "backoff_base_s"), ("worker", "claim_timeout_s"), ("zendesk", "cache_ttl_s")}
+            ("worker", "backoff_base_s"), ("worker", "claim_timeout_s"), ("zendesk", "cache_ttl_s"),
+            ("notify", "smtp_port"), ("notify", "reuse_days"), ("audit", "unused_days"), ("audit", "flag_open_days")}
 NOT_NEGATIVE = {("zendesk", "app_id"), ("zendesk", "app_installation_id"), ("zendesk", "taxonomy_field_id"),
                 ("zendesk", "help_center_permission_group_id"), ("zendesk", "help_center_user_segment_id")}
 LANGUAGES = ("en", "de", "pl", "ru")
+# A helpdesk's base URL: http(s)://host[:port], no path (http:// for a local fake).
+BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/?")
 # An origin allowed to frame the widget: https://host[:port] (a leading *. allowed), or http:// on loopback.
 FRAME_ANCESTOR = re.compile(r"https://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?"
                             r"|http://(127\.0\.0\.1|localhost)(:\d{1,5})?", re.IGNORECASE)
@@ -115,9 +120,18 @@ def _check(cfg: dict) -> None:
             raise ConfigError(f"zendesk.frame_ancestors: {origin!r} is not an origin like https://support.example.com "
                               "(http:// only for 127.0.0.1 or localhost)")
     _check_zendesk_app(cfg["zendesk"])
+    for section in ("zammad", "freshdesk"):
+        url = cfg[section]["url"].strip()
+        if url and not BASE_URL.fullmatch(url):
+            raise ConfigError(f"{section}.url: expected the helpdesk's base URL such as https://support.example.com "
+                              f"(no path), got {url!r}")
+        cfg[section]["url"] = url.rstrip("/")
+    _check_notify_and_audit(cfg)
     cfg["zendesk"]["help_center_locales"] = help_center_locales(cfg["zendesk"]["help_center_locales"])
     if not cfg["database"]:
         raise ConfigError("database: must not be empty")
+    if not 0.0 <= cfg["suggest"]["min_confidence"] <= 1.0:
+        raise ConfigError(f"suggest.min_confidence: must be between 0 and 1, got {cfg['suggest']['min_confidence']!r}")
     weight = cfg["suggest"]["semantic_weight"]
     if not 0.0 <= weight <= 1.0:
         raise ConfigError(f"suggest.semantic_weight: must be between 0 and 1, got {weight!r}")
@@ -160,6 +174,22 @@ def _check_zendesk_app(zc: dict) -> None:
     zc["app_public_key"] = value
 
 
+def _check_notify_and_audit(cfg: dict) -> None:
+    if cfg["audit"]["interval_hours"] < 0:
+        raise ConfigError(f"audit.interval_hours: must be 0 (off) or more, got {cfg['audit']['interval_hours']!r}")
+    if not 0 <= cfg["audit"]["duplicate_threshold"] <= 100:
+        raise ConfigError("audit.duplicate_threshold: must be between 0 and 100, got "
+                          f"{cfg['audit']['duplicate_threshold']!r}")
+    unknown = set(cfg["audit"]["markets"].split()) - set(LANGUAGES)
+    if unknown:
+        raise ConfigError(f"audit.markets: {sorted(unknown)} are not languages the sidecar knows {list(LANGUAGES)}")
+    url = cfg["notify"]["webhook_url"]
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        raise ConfigError(f"notify.webhook_url: {url!r} is not an http(s) URL")
+    if url and not cfg["notify"]["webhook_secret"]:
+        raise ConfigError("notify.webhook_secret: set it too, so the receiver can check the notices come from here")
+
+
 def load(overrides: Mapping | None = None, environ: Mapping[str, str] | None = None) -> dict:
     """The effective configuration: defaults < environment < overrides (tests pass a mapping)."""
     defaults = _defaults()
@@ -168,4 +198,19 @@ def load(overrides: Mapping | None = None, environ: Mapping[str, str] | None = N
     if overrides:
         _merge(cfg, overrides, defaults)
     _check(cfg)
+    _generic_sources(cfg, os.environ if environ is None else environ)
     return cfg
+
+
+def _generic_sources(cfg: dict, environ: Mapping[str, str]) -> None:
+    """generic.sources_file read and checked now (integrations/generic/config.py), kept as cfg["generic"]["sources"]
+    and handed to the registry, so /webhooks/generic/<source>, the API and the widget know each source."""
+    from integrations import registry
+    from integrations.generic.config import SourceConfigError, load
+
+    try:
+        sources = load(cfg["generic"]["sources_file"], environ)
+    except SourceConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    cfg["generic"]["sources"] = sources
+    registry.use_generic_sources(sources)

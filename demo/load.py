@@ -1,4 +1,4 @@
-"""Loading the demo data (idempotent): taxonomy, articles, the shipped macros, mapping rules.
+"""Loading the demo data (idempotent): taxonomy and its owners, articles, the shipped macros, mapping rules.
 
 Everything goes through the same code as real data: kb.articles.import_articles (upsert on external_id,
 unchanged articles skipped), macros.library.import_macros, kb.taxonomy.ensure_path and kb.mapping.add_rule
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from kb import articles, mapping, taxonomy
+from kb import articles, mapping, people, taxonomy
 from macros import library
 from store import write
 
@@ -49,7 +49,12 @@ def load(conn: sqlite3.Connection, default_language: str = "en") -> dict:
     nodes_before = len(taxonomy.tree(conn))
     with write(conn):
         for path in _yaml(DATA / "taxonomy.yaml"):
-            taxonomy.ensure_path(conn, path)
+            taxonomy.ensure_path(conn, path, "demo")
+        for entry in _yaml(DATA / "owners.yaml"):
+            node_id = taxonomy.ensure_path(conn, entry["node"], "demo")
+            if not taxonomy.default_owner(conn, node_id):
+                taxonomy.set_owner(conn, node_id, entry["owner"], "demo")
+            people.remember(conn, entry["owner"], entry["display_name"], entry["email"])
     arts = articles.import_articles(conn, demo_articles(), default_language, changed_by="demo")
     macs = library.import_macros(conn, library.load_shipped(), default_language)
     with write(conn):

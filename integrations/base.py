@@ -6,14 +6,20 @@ An integration raises only two kinds of error from its write-back calls:
   helpdesk's Retry-After in seconds when it gave one;
 - PermanentError: trying again cannot help (ticket gone, request rejected, credentials refused).
 The worker (jobs/worker.py) owns the retry loop: it asks `delay_for` how long to wait and stores the
-job back in the outbox; integrations never sleep.
+job back in the outbox; integrations never sleep. REST clients share `JsonApi` and `error_for_status` (below), so
+every helpdesk's 429 / Retry-After, 5xx and refused credentials mean the same thing to that loop.
 """
 from __future__ import annotations
 
+import email.utils
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Protocol, runtime_checkable
+
+import requests
 
 MAX_DELAY_S = 3600.0
 JITTER = 0.2
@@ -151,3 +157,102 @@ class WriteBack(Protocol):
         """The ticket as the helpdesk has it now:
         {"id", "subject", "description", "tags": [...], "fields": {str(field id): value},
          "form_id": str | None, "brand_id": str | None, "requester_id": str | None, "locale": str | None}."""
+
+
+# -- Shared by the REST write-back clients (integrations/zammad, integrations/freshdesk): one way to call a JSON API
+# and one mapping of its answers to the typed errors above, so every helpdesk feeds the worker's one retry loop.
+
+CREDENTIALS_RETRY_S = 900.0     # refused credentials (401/403): an admin can fix them, so the job waits, rarely retried
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110, 10.2.3); None when absent or unreadable."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_for_status(status: int, message: str, retry_after: str | None = None,
+                     credentials_hint: str = "") -> IntegrationError:
+    """The typed error for a helpdesk's non-2xx answer: 409, 429 and 5xx are transient (Retry-After kept); 401 and
+    403 too, retried every CREDENTIALS_RETRY_S so nothing is lost while an admin fixes the credentials; any other
+    4xx is permanent."""
+    if status in (409, 429) or status >= 500:
+        return TransientError(message, retry_after_seconds(retry_after))
+    if status in (401, 403):
+        hint = f" (check {credentials_hint})" if credentials_hint else ""
+        return TransientError(message + hint, CREDENTIALS_RETRY_S)
+    return PermanentError(message)
+
+
+class JsonApi:
+    """One helpdesk's JSON REST API behind a base URL (https://<account host>, or a fake on loopback in tests).
+
+    `call` answers the decoded JSON body (None for an empty one) or raises TransientError / PermanentError; it never
+    sleeps and never retries: the worker does (jobs/worker.py)."""
+
+    def __init__(self, name: str, base_url: str, auth=None, headers: Mapping[str, str] | None = None,
+                 credentials_hint: str = "", timeout: float = 30.0):
+        self.name, self.base_url, self.timeout = name, base_url.rstrip("/"), timeout
+        self.credentials_hint = credentials_hint
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.session.headers.update({"Accept": "application/json", **(headers or {})})
+
+    def call(self, method: str, path: str, json=None, params: Mapping | None = None):
+        try:
+            resp = self.session.request(method, self.base_url + path, json=json, params=params, timeout=self.timeout)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise TransientError(f"{self.name} unreachable: {exc.__class__.__name__}: {exc}") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"{self.name} request failed: {exc}") from None
+        if resp.status_code >= 400:
+            body = resp.content[:300].decode("utf-8", "replace").strip()
+            raise error_for_status(resp.status_code, f"{method} {path} -> {resp.status_code} {body}".strip(),
+                                   resp.headers.get("Retry-After"), self.credentials_hint)
+        if not resp.content.strip():
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            raise TransientError(f"{self.name} answered {method} {path} with something that is not JSON") from None
+
+
+class _Text(HTMLParser):
+    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of a helpdesk's HTML (Zammad article bodies, Freshdesk descriptions): tags dropped, entities
+    decoded, each block or <br> a line, blank lines and runs of spaces dropped. Ranking reads words, not markup."""
+    parser = _Text()
+    parser.feed(html or "")
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -11,7 +11,9 @@ Zendesk not configured (zendesk.subdomain, email or api_token empty): nothing is
 stay pending with last_error "zendesk not configured" and their attempts untouched, so they go out as
 soon as a worker with credentials starts. Nothing fails and nothing is lost.
 
-What each job kind does is its handler's (HANDLERS): ticket write-backs in jobs/write_back.py.
+What each job kind does is its handler's (HANDLERS): ticket write-backs in jobs/write_back.py, notices in
+jobs/notices.py. Notices go out as integration "notify" through notify.client.Notifier (e-mail or webhook); it
+is drained beside the helpdesks, and its jobs are held the same way while notify is not configured.
 """
 from __future__ import annotations
 
@@ -25,14 +27,16 @@ from datetime import UTC, datetime
 import settings
 from integrations import registry
 from integrations.base import PermanentError, TransientError, WriteBack, delay_for
-from jobs import write_back
+from jobs import notices, write_back
+from kb import audits
+from notify import client as notify_client
 from store import connect, migrate, outbox
 from sync import help_center, macros
 
 log = logging.getLogger("ks.worker")
 BATCH = 100
 # Outbox job kind -> handler(conn, cfg, client, job); the one registry of what the worker can carry out.
-HANDLERS = {**write_back.HANDLERS, **help_center.HANDLERS, **macros.HANDLERS}
+HANDLERS = {**write_back.HANDLERS, **help_center.HANDLERS, **macros.HANDLERS, **notices.HANDLERS}
 
 
 def perform(conn: sqlite3.Connection, cfg: dict, client: WriteBack, job: dict) -> str:
@@ -90,6 +94,32 @@ def drain(conn: sqlite3.Connection, cfg: dict, client: WriteBack | None, max_job
     return result
 
 
+def schedule_audit(scheduler, conn: sqlite3.Connection, cfg: dict, busy: threading.Lock,
+                   stop: threading.Event) -> bool:
+    """Add the knowledge audit (kb.audits) to the scheduler every audit.interval_hours (0: not scheduled; then only
+    `flask --app app audit` runs it). It takes the drain's `busy` lock, so the two never run at once on the one
+    connection; the first run is an interval after the last one kept, so a restart neither skips nor repeats it."""
+    hours = cfg["audit"]["interval_hours"]
+    if not hours:
+        return False
+
+    def audit() -> None:
+        with busy:
+            if stop.is_set():
+                return
+            try:
+                done = audits.run(conn, cfg, "schedule")
+            except Exception:
+                log.exception("knowledge audit failed")
+                return
+            log.info("knowledge audit %s: %d findings, %d digests", done["id"], done["summary"]["total"],
+                     len(done["summary"]["digests"]))
+
+    scheduler.add_job(audit, "interval", hours=hours, id="knowledge-audit", max_instances=1, coalesce=True,
+                      next_run_time=audits.next_due(conn, hours))
+    return True
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
@@ -107,7 +137,10 @@ def main() -> int:
     clients = {i.name: i.client(cfg) for i in registry.writing_back()}
     for name, client in clients.items():
         if client is None:
-            log.warning("%s not configured (%s.subdomain, email, api_token): write-back jobs wait", name, name)
+            log.warning("%s not configured (its API settings in the %s section): write-back jobs wait", name, name)
+    clients[notify_client.INTEGRATION] = notify_client.from_config(cfg)
+    if clients[notify_client.INTEGRATION] is None:
+        log.info("notify not configured (notify.smtp_host, webhook_url): notices are kept in the sidecar only")
     stop, busy = threading.Event(), threading.Lock()
 
     def tick() -> None:
@@ -119,6 +152,7 @@ def main() -> int:
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(tick, "interval", seconds=cfg["worker"]["poll_seconds"], id="drain-outbox",
                       max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+    schedule_audit(scheduler, conn, cfg, busy, stop)
 
     def on_signal(signum, _frame) -> None:
         log.info("%s: stopping after the current job", signal.Signals(signum).name)

@@ -38,6 +38,9 @@ def note_body(articles: list[dict], taxonomy: list[str]) -> str:
 def link_body(payload: dict) -> str:
     """The internal note that links a reused article to the ticket (KCS: the link is the record of reuse)."""
     who = payload.get("agent") or "An agent"
+    if payload.get("created"):
+        return (f"Knowledge Sidecar: {who} created the article \"{payload.get('title', '')}\" "
+                f"({payload.get('external_id', '')}) from this ticket; it is linked to it as its resolution.")
     return (f"Knowledge Sidecar: {who} linked the article \"{payload.get('title', '')}\" "
             f"({payload.get('external_id', '')}) to this ticket as its resolution.")
 

@@ -1,4 +1,4 @@
-"""Looking through the knowledge base as a publisher: article lists with filters, version history."""
+"""Looking through the knowledge base as a publisher: article lists with filters."""
 from __future__ import annotations
 
 import json
@@ -58,13 +58,3 @@ def articles(conn: sqlite3.Connection, *, state: str | None = None, language: st
         item["taxonomy"] = json.loads(r[-1]) if r[-1] else []
         out.append(item)
     return {"total": total, "limit": limit, "offset": offset, "articles": out}
-
-
-def versions(conn: sqlite3.Connection, article_id: int) -> list[dict] | None:
-    """Every stored version of an article, newest first; None when there is no such article."""
-    if not conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
-        return None
-    cols = ("version", "title", "body", "state", "changed_by", "changed_at")
-    rows = conn.execute(f"SELECT {', '.join(cols)} FROM article_versions WHERE article_id = ? ORDER BY version DESC",
-                        (article_id,)).fetchall()
-    return [dict(zip(cols, r)) for r in rows]

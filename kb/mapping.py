@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from kb import taxonomy
+from kb import audit, taxonomy
 from store import now, write
 from store.values import checked_text, row_id_fits
 
@@ -20,7 +20,8 @@ class RuleError(ValueError):
 
 
 def add_rule(conn: sqlite3.Connection, kind: str, value, node_path: list[str], field_id=None,
-             priority: int = 100) -> dict:
+             priority: int = 100, actor: str = "") -> dict:
+    """Add a rule (in the audit log: who, when, the rule)."""
     if kind not in KINDS:
         raise RuleError(f"kind must be one of {list(KINDS)}, got {kind!r}")
     if kind == "field" and (field_id is None or str(field_id).strip() == ""):
@@ -35,12 +36,14 @@ def add_rule(conn: sqlite3.Connection, kind: str, value, node_path: list[str], f
     if not node_path or not isinstance(node_path, list):
         raise RuleError("taxonomy must be a non-empty list of path segments")
     with write(conn):
-        node_id = taxonomy.ensure_path(conn, node_path)
+        node_id = taxonomy.ensure_path(conn, node_path, actor)
         cur = conn.execute(
             "INSERT INTO mapping_rules (kind, field_id, value, node_id, priority, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (kind, str(field_id) if kind == "field" else None, str(value).strip(), node_id, priority, now()))
-        return get_rule(conn, cur.lastrowid)
+        rule = get_rule(conn, cur.lastrowid)
+        audit.record(conn, "mapping", rule["id"], "created", actor, {"before": None, "after": rule})
+        return rule
 
 
 def get_rule(conn: sqlite3.Connection, rule_id: int) -> dict | None:
@@ -56,11 +59,16 @@ def exists(conn: sqlite3.Connection, kind: str, field_id, value, node_id: int) -
                         (kind, field_id, str(value), node_id)).fetchone() is not None
 
 
-def delete_rule(conn: sqlite3.Connection, rule_id: int) -> bool:
+def delete_rule(conn: sqlite3.Connection, rule_id: int, actor: str = "") -> bool:
     if not row_id_fits(rule_id):
         return False
     with write(conn):
-        return conn.execute("DELETE FROM mapping_rules WHERE id = ?", (rule_id,)).rowcount > 0
+        before = get_rule(conn, rule_id)
+        if before is None:
+            return False
+        conn.execute("DELETE FROM mapping_rules WHERE id = ?", (rule_id,))
+        audit.record(conn, "mapping", rule_id, "deleted", actor, {"before": before, "after": None})
+        return True
 
 
 def _rules(conn: sqlite3.Connection, where: str = "", args=()) -> list[dict]:

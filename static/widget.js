@@ -148,6 +148,11 @@
     var fb = li.querySelector(".ks-fallback");
     fb.textContent = String(a.language || "").toUpperCase() + " fallback";
     fb.hidden = !a.fallback;
+    var sure = li.querySelector(".ks-confidence-badge");
+    if (sure) {
+      sure.hidden = typeof a.confidence !== "number";
+      sure.textContent = Math.round((Number(a.confidence) || 0) * 100) + "% match";
+    }
     li.querySelector(".ks-snippet").replaceChildren(highlighted(a.snippet, a.matched));
     if (reusedIds().indexOf(String(a.id)) >= 0) {
       var button = li.querySelector('[data-action="reuse"]');
@@ -192,13 +197,55 @@
     if (!reason) { note(li.querySelector(".ks-note"), "Say what is wrong or outdated.", "error"); return; }
     var submit = form.querySelector('[type="submit"]');
     submit.disabled = true;
-    record({ kind: "flagged", article_id: Number(li.dataset.articleId), reason: reason }).then(function () {
+    var category = form.elements.category ? form.elements.category.value : undefined;
+    record({ kind: "flagged", article_id: Number(li.dataset.articleId), reason: reason, category: category })
+      .then(function (ev) {
       form.hidden = true;
       form.reset();
-      note(li.querySelector(".ks-note"), "Flag sent to the article's owner.", "ok");
+      note(li.querySelector(".ks-note"), flagOutcome(ev.flag || {}), "ok");
     }, function (err) {
       note(li.querySelector(".ks-note"), failed("Flag not sent", err), "error");
     }).then(function () { submit.disabled = false; });
+  }
+
+  /* Only what happened: to whom the flag went and how they were told (the server says). */
+  function flagOutcome(f) {
+    if (!f.owner) {
+      return "Flag recorded. This article has no owner yet: publishers see it in the flags queue.";
+    }
+    if (!f.told) { return "Flag recorded on your own article: it is in your flags queue."; }
+    var how = f.delivery === "email_queued" ? " and by e-mail" :
+      (f.delivery === "webhook_queued" ? " and through your team's notification hook" : "");
+    return "Flag sent to " + (f.owner_name || f.owner) + ": they see it in their flags queue" + how +
+      ". You will be told when it is fixed or rejected.";
+  }
+
+  /* An article's read view in place of the panel's lists (GET /widget/articles/<id>, server-rendered and
+     autoescaped); Back returns to the suggestions. */
+  function openArticle(li, button) {
+    var holder = panel().querySelector(".ks-article-holder");
+    var url = "/widget/articles/" + encodeURIComponent(li.dataset.articleId);
+    if (button.dataset.from && button.dataset.to) {
+      url += "?from=" + encodeURIComponent(button.dataset.from) + "&to=" + encodeURIComponent(button.dataset.to);
+    }
+    return call("GET", url, undefined, "text/html").then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      var view = doc.querySelector(".ks-article-view");
+      holder.replaceChildren(document.importNode(view, true));
+      holder.hidden = false;
+      panel().classList.add("is-reading");
+      var changed = li.querySelector(".ks-changed");
+      if (changed) { changed.remove(); }
+      resize();
+    }, function (err) { note(li.querySelector(".ks-note"), failed("Article not opened", err), "error"); });
+  }
+
+  function closeArticle() {
+    var holder = panel().querySelector(".ks-article-holder");
+    holder.hidden = true;
+    holder.replaceChildren();
+    panel().classList.remove("is-reading");
+    resize();
   }
 
   /* The macro's text for this ticket: the server renders it when it can (POST /api/macros/<id>/render);
@@ -263,7 +310,8 @@
     button.disabled = true;
     note(p.querySelector(".ks-status"), "");
     /* No language: the API detects the query's own (an agent may search in another language than the ticket's). */
-    call("POST", "/api/suggest", { subject: q, limit: 5 }).then(function (out) {
+    /* min_confidence 0: an agent's own search shows the best matches even when none is a sure fit. */
+    call("POST", "/api/suggest", { subject: q, limit: 5, min_confidence: 0 }).then(function (out) {
       if (!p.dataset.ticket) { return out; }
       return record({ kind: "searched", query: q }).then(function () { return out; }, function (err) {
         showError(failed("The search was not recorded", err));
@@ -294,6 +342,8 @@
     var article = { title: f.title.value.trim(), issue: f.issue.value.trim(), environment: f.environment.value.trim(),
                     resolution: f.resolution.value.trim(), cause: f.cause.value.trim(),
                     language: form.dataset.language || undefined };
+    if (f.keywords && f.keywords.value.trim()) { article.keywords = f.keywords.value; }
+    if (form.dataset.checked !== "1") { return showSimilar(form, article); }
     try {
       var path = JSON.parse(form.dataset.taxonomy || "[]");
       if (Array.isArray(path) && path.length) { article.taxonomy = path; }
@@ -304,6 +354,8 @@
     note(out, "");
     record({ kind: "created", article: article }).then(function (ev) {
       form.reset();
+      form.dataset.checked = "";
+      form.querySelector(".ks-similar").hidden = true;
       var details = form.closest("details");
       if (details) { details.open = false; }
       note(panel().querySelector(".ks-created"), "Article #" + ev.article_id + " “" + article.title +
@@ -314,6 +366,45 @@
       form.dataset.busy = "";
       submit.disabled = false;
     });
+  }
+
+  /* KCS: before a new article is filed, the ones that already say the same (POST /api/articles/similar: titles
+     and issues, and the ranker). The agent reuses one of them, or creates theirs anyway. */
+  function showSimilar(form, article) {
+    var box = form.querySelector(".ks-similar");
+    var list = box.querySelector(".ks-list");
+    var submit = form.querySelector('[type="submit"]');
+    submit.disabled = true;
+    form.dataset.busy = "1";
+    return call("POST", "/api/articles/similar", { title: article.title, issue: article.issue,
+                                                   language: article.language })
+      .then(function (data) {
+        form.dataset.busy = "";
+        var found = (data && data.articles) || [];
+        if (!found.length) { form.dataset.checked = "1"; return createArticle(form); }
+        list.replaceChildren();
+        found.forEach(function (a) {
+          var li = document.createElement("li");
+          li.className = "ks-article";
+          li.dataset.articleId = a.id;
+          var title = document.createElement("div");
+          title.className = "ks-title";
+          title.textContent = a.title;
+          var reuseButton = document.createElement("button");
+          reuseButton.type = "button";
+          reuseButton.className = "primary";
+          reuseButton.dataset.action = "reuse";
+          reuseButton.textContent = "Reuse this instead";
+          var status = document.createElement("p");
+          status.className = "ks-note";
+          status.hidden = true;
+          li.append(title, reuseButton, status);
+          list.append(li);
+        });
+        box.hidden = false;
+        resize();
+      }, function () { form.dataset.busy = ""; form.dataset.checked = "1"; return createArticle(form); })
+      .then(function () { submit.disabled = false; });
   }
 
   document.addEventListener("click", function (e) {
@@ -329,6 +420,20 @@
         break;
       case "cancel-flag": li.querySelector(".ks-flag-form").hidden = true; resize(); break;
       case "insert-macro": insertMacro(li, button); break;
+      case "focus-search": panel().querySelector(".ks-search input[name=q]").focus(); break;
+      case "open-create": {
+        var create = panel().querySelector(".ks-create");
+        if (create) { create.open = true; create.querySelector("input[name=title]").focus(); resize(); }
+        break;
+      }
+      case "open-article": openArticle(li, button); break;
+      case "close-article": closeArticle(); break;
+      case "create-anyway": {
+        var createForm = button.closest(".ks-create-form");
+        createForm.dataset.checked = "1";
+        createArticle(createForm);
+        break;
+      }
       case "clear-search":
         panel().querySelector(".ks-results").hidden = true;
         panel().querySelector(".ks-results .ks-list").replaceChildren();
@@ -433,8 +538,11 @@
           var suggested = p.querySelector(".ks-suggested");
           fillSection(suggested, "ol", out.articles || [], articleCard);
           suggested.querySelector(".ks-computed").hidden = false;
-          var empty = suggested.querySelector(".ks-empty");
-          if (empty) { empty.textContent = "No article matches this ticket yet. Search the knowledge base above."; }
+          var empty = suggested.querySelector(":scope > .ks-empty");
+          var guidance = document.getElementById("ks-nothing-fits-template");
+          if (empty && guidance && !(out.articles || []).length && !empty.classList.contains("ks-nothing-fits")) {
+            empty.replaceWith(guidance.content.firstElementChild.cloneNode(true));    // say plainly: nothing fits
+          }
           fillSection(p.querySelector(".ks-macros"), "ul", out.macros || [], macroItem);
           if (out.language) { p.dataset.language = out.language; }
           p.dataset.subject = subject;

@@ -245,6 +245,102 @@ def zendesk_both_ways(conn: sqlite3.Connection) -> None:
         conn.execute(stmt)
 
 
+def kcs_loop(conn: sqlite3.Connection) -> None:
+    """The improve half of KCS (issue 10).
+
+    - articles: keywords (a JSON list), type (troubleshooting, reference, policy ...), review_by (a date).
+    - taxonomy_nodes: owner, the default owner of the articles filed under the node.
+    - article_versions: the whole article as JSON at each version (snapshot) and the editor's note; versions
+      stored before this migration keep title, body and state only.
+    - flags: a flag has an owner to tell, a category, and a life (open, then fixed by a version or rejected with
+      a note); existing `flagged` events become flags, open when the article did not change since.
+    - notices: what each person is told (a change to an article they reused, a flag on their article, its
+      outcome, an audit digest), read or unread, and how it was delivered.
+    - people: how to reach a person named in events and owners (display name, e-mail, locale).
+    - audit_runs: each knowledge audit's findings."""
+    for stmt in (
+        "ALTER TABLE articles ADD COLUMN keywords TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE articles ADD COLUMN type TEXT NOT NULL DEFAULT 'troubleshooting'",
+        "ALTER TABLE articles ADD COLUMN review_by TEXT",
+        "ALTER TABLE taxonomy_nodes ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE article_versions ADD COLUMN snapshot TEXT",
+        "ALTER TABLE article_versions ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            article_version INTEGER,
+            ticket_id INTEGER REFERENCES tickets(id) ON DELETE SET NULL,
+            event_id INTEGER,
+            flagged_by TEXT NOT NULL,
+            category TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            owner TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'fixed', 'rejected')),
+            fixed_version INTEGER,
+            resolution_note TEXT,
+            resolved_by TEXT,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT)""",
+        "CREATE INDEX flags_status ON flags(status, owner)",
+        "CREATE INDEX flags_article ON flags(article_id)",
+        """INSERT INTO flags (article_id, article_version, ticket_id, event_id, flagged_by, category, reason, owner,
+                              status, resolution_note, resolved_at, created_at)
+           SELECT e.article_id, a.version, e.ticket_id, e.id, e.agent, 'outdated', COALESCE(e.reason, ''), a.owner,
+                  CASE WHEN e.created_at >= a.updated_at THEN 'open' ELSE 'fixed' END,
+                  CASE WHEN e.created_at >= a.updated_at THEN NULL
+                       ELSE 'closed by a later change of the article (before flags were tracked)' END,
+                  CASE WHEN e.created_at >= a.updated_at THEN NULL ELSE a.updated_at END, e.created_at
+           FROM events e JOIN articles a ON a.id = e.article_id WHERE e.kind = 'flagged' ORDER BY e.id""",
+        """CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            recipient TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            article_id INTEGER REFERENCES articles(id) ON DELETE CASCADE,
+            flag_id INTEGER REFERENCES flags(id) ON DELETE SET NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL DEFAULT '{}',
+            delivery TEXT NOT NULL DEFAULT 'in_app',
+            delivered_at TEXT,
+            created_at TEXT NOT NULL,
+            read_at TEXT)""",
+        "CREATE INDEX notices_recipient ON notices(recipient, id)",
+        "CREATE INDEX notices_article ON notices(article_id, recipient)",
+        """CREATE TABLE people (
+            name TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            locale TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL)""",
+        """CREATE TABLE audit_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            trigger TEXT NOT NULL DEFAULT '',
+            findings TEXT NOT NULL DEFAULT '[]',
+            summary TEXT NOT NULL DEFAULT '{}')""",
+    ):
+        conn.execute(stmt)
+
+
+def token_expiry(conn: sqlite3.Connection) -> None:
+    """API tokens can carry an expiry (issue 13): expires_at, a stored stamp; NULL never expires. An expired token
+    is refused like a revoked one, and so are the sessions and sign-in cookies issued from it."""
+    conn.execute("ALTER TABLE api_tokens ADD COLUMN expires_at TEXT")
+
+
+def article_vectors(conn: sqlite3.Connection) -> None:
+    """Sentence vectors of articles for the optional semantic extra (issue 14, suggest/semantic.py): computed once
+    per article version and model and read by every process, instead of each worker embedding the same articles.
+    One row per article and model; a newer version replaces it (the version says which text it was made from)."""
+    conn.execute("""CREATE TABLE article_vectors (
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (article_id, model))""")
+
+
 MIGRATIONS = [
     ("initial_schema", initial_schema),
     ("report_indexes", report_indexes),
@@ -253,4 +349,7 @@ MIGRATIONS = [
     ("search_log_nonce", search_log_nonce),
     ("ticket_source_time", ticket_source_time),
     ("zendesk_both_ways", zendesk_both_ways),
+    ("kcs_loop", kcs_loop),
+    ("token_expiry", token_expiry),
+    ("article_vectors", article_vectors),
 ]

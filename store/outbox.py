@@ -16,9 +16,9 @@ import sqlite3
 from store.clock import after, now
 from store.db import write
 
-# Ticket write-backs (jobs/write_back.py), then knowledge sync (sync/): a job that is not about one ticket has
-# ticket_external_id "" and names its subject in the payload.
-KINDS = ("note", "link", "tags", "set_field", "fetch_fields", "publish_article", "push_macro")
+# Ticket write-backs (jobs/write_back.py), knowledge sync (sync/), notices (jobs/notices.py): a job that is not
+# about one ticket has ticket_external_id "" and names its subject in the payload.
+KINDS = ("note", "link", "tags", "set_field", "fetch_fields", "publish_article", "push_macro", "notice")
 
 
 def enqueue(conn: sqlite3.Connection, integration: str, ticket_external_id: str, kind: str, payload: dict,

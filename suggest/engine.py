@@ -16,6 +16,7 @@ import math
 from array import array
 from collections import Counter
 from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -38,6 +39,16 @@ CACHED_FROM = 2_000                # postings a term needs before its scores are
 MAX_FIELD_WORDS = 60_000           # tf is kept in 16 bits
 STATES = {"validated": 0, "not_validated": 1, "wip": 2, "archived": 3}
 VISIBILITY = {"public": 0, "internal": 1}
+
+
+class Hit(NamedTuple):
+    """One search result and its evidence: `cover`, the share of the query's content-word idf mass (words no
+    document holds included) that the document holds; `passage_f1`, how well its best single passage and the
+    query overlap (evidence.SecondStage._passages)."""
+    item: int
+    score: float
+    cover: float
+    passage_f1: float
 
 
 class Index(SecondStage):
@@ -280,19 +291,29 @@ class Index(SecondStage):
 
     def query_terms(self, text: str) -> tuple[dict[int, float], list[int], list[str]]:
         """(term id → weight, stem ids in order with -1 for unknown, folded surface words)."""
+        weights, seq, surf, _ = self._query(text)
+        return weights, seq, surf
+
+    def _query(self, text: str) -> tuple[dict[int, float], list[int], list[str], int]:
+        """query_terms and the number of distinct content words no live document holds, even corrected: a
+        word of the ticket that no article uses (numbers and words under 3 letters aside, as order numbers
+        and initials say nothing about the topic)."""
         ws = analysis.words(text)[:MAX_QUERY_WORDS]
         weights: dict[int, float] = {}
         seq: list[int] = []
+        unknown = set()
         for w in ws:
             s = analysis.stem(self.language, w)
             weight = analysis.STOP_WEIGHT if s in self.stop else 1.0
             if not self._live(s) and s not in self.stop:
                 s, weight = self.correct(s), FUZZY_WEIGHT
+                if s is None and len(w) >= 3 and not any(c.isdigit() for c in w):
+                    unknown.add(w)
             t = self.tid.get(s, -1) if s else -1
             seq.append(t)
             if t >= 0:
                 weights[t] = max(weights.get(t, 0.0), weight)
-        return weights, seq, [analysis.surface(w) for w in ws]
+        return weights, seq, [analysis.surface(w) for w in ws], len(unknown)
 
     def coverage(self, text: str, items: list[int]) -> list[float]:
         """For each item, the idf-weighted share of the query's content words (stop words aside) it holds."""
@@ -312,9 +333,15 @@ class Index(SecondStage):
     def search(self, text: str, audience: str = "agent", k: int = 50,
                exclude: set[int] | frozenset = frozenset()) -> list[tuple[int, float]]:
         """(item id, score) of the best k eligible documents, best first."""
+        return [(h.item, h.score) for h in self.search_explained(text, audience, k, exclude)]
+
+    def search_explained(self, text: str, audience: str = "agent", k: int = 50,
+                         exclude: set[int] | frozenset = frozenset()) -> list[Hit]:
+        """The best k eligible documents with their evidence (`Hit`), best first: what suggest/confidence.py
+        reads beside the score."""
         if not self.n_alive:
             return []
-        weights, seq, surf = self.query_terms(text)
+        weights, seq, surf, unknown = self._query(text)
         if not weights:
             return []
         n = float(self.n_alive)
@@ -356,10 +383,13 @@ class Index(SecondStage):
             cand, first = self._best(cand, scores)
         owner, offs = gather(self.seq_ptr.v, cand)          # the candidates' stem sequences, read once
         s = self.seq.a[offs]
+        mass = sum(float(idf_of(n, self._postings(t)[5])) * w for t, w in weights.items()
+                   if self.vocab[t] not in self.stop) + unknown * idf_of(n, 0)
+        passage, cover, passage_f1 = self._passages(cand, weights, owner, offs, s, mass)
         total = (first + BIGRAM_WEIGHT * self._bigrams(cand, seq, owner, s) + GRAM_WEIGHT * self._grams(cand, surf)
-                 + PASSAGE_WEIGHT * self._passages(cand, weights, owner, offs, s))
+                 + PASSAGE_WEIGHT * passage)
         order = np.argsort(-total, kind="stable")[:k]
-        return [(int(self.item.a[cand[i]]), float(total[i])) for i in order]
+        return [Hit(int(self.item.a[cand[i]]), float(total[i]), float(cover[i]), float(passage_f1[i])) for i in order]
 
     def _accumulate(self, parts: list, mask: np.ndarray) -> np.ndarray:
         scores = np.bincount(np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),

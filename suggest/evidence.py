@@ -40,28 +40,43 @@ class SecondStage:
         return (tf * (K1 + 1) / (tf + K1)) @ idf
 
     def _passages(self, cand: np.ndarray, weights: dict[int, float], owner: np.ndarray, offs: np.ndarray,
-                  s: np.ndarray) -> np.ndarray:
-        """BM25 of each candidate's best passage: query terms counted per passage, each passage's length
-        normalised against the average passage (b = PASSAGE_B), idf and query weights as in stage 1."""
+                  s: np.ndarray, mass: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(BM25 of each candidate's best passage, the candidate's coverage of the query, the best F1 of one of
+        its passages against the query).
+
+        BM25: query terms counted per passage, each passage's length normalised against the average passage
+        (b = PASSAGE_B), idf and query weights as in stage 1. Coverage: the share of the query's content words'
+        idf × weight mass (`mass`, which also counts words the index does not know) that the text holds, each
+        term once, stop words left out. A passage's F1 weighs its coverage of the query against the share of
+        its words that are query words: the evidence suggest/confidence.py reads beside the score."""
         terms = sorted(weights)
+        zero = np.zeros(len(cand))
         if not terms or not len(cand):
-            return np.zeros(len(cand))
+            return zero, zero, zero
         q = self._tmap.positions(terms, s, len(self.vocab))
         hit = np.flatnonzero(q >= 0)
-        best = np.zeros(len(cand))
         if not len(hit):
-            return best
+            return zero, zero, zero
         nq = len(terms)
         passage = np.searchsorted(self.pa_start.v, offs[hit], side="right") - 1
         keys, first, tf = np.unique(passage * nq + q[hit], return_index=True, return_counts=True)
         p, t = keys // nq, keys % nq
         n = max(self.n_alive, 1)
         idf = np.array([idf_of(n, self._postings(term)[5]) * weights[term] for term in terms])
+        content = idf * np.array([self.vocab[term] not in self.stop for term in terms])
         norm = 1 - PASSAGE_B + PASSAGE_B * self.pa_len.a[p] / max(self.sum_p / max(self.n_p, 1), 1e-3)
         _, at, which = np.unique(p, return_index=True, return_inverse=True)
         per_passage = np.bincount(which, idf[t] * tf * (K1 + 1) / (tf + K1 * norm))
-        np.maximum.at(best, owner[hit[first[at]]], per_passage)
-        return best
+        whose = owner[hit[first[at]]]
+        best, best_f1 = zero.copy(), zero.copy()
+        np.maximum.at(best, whose, per_passage)
+        total = max(mass, float(content.sum()), 1e-9)
+        p_cover = np.bincount(which, content[t]) / total
+        p_share = np.bincount(which, tf) / np.maximum(self.pa_len.a[p[at]], 1)
+        np.maximum.at(best_f1, whose, 2 * p_cover * p_share / np.maximum(p_cover + p_share, 1e-9))
+        held = np.unique(owner[hit] * nq + q[hit])
+        cover = np.bincount(held // nq, content[held % nq], minlength=len(cand)) / total
+        return best, cover, best_f1
 
     def _gram_df(self, g: int) -> float:
         hit = self._gdf.get(g)

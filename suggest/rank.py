@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from suggest import analysis, index, semantic
+from suggest import analysis, confidence, index, semantic
+from suggest.engine import Hit
 from suggest.infer import infer_node, use_votes
 
 POOL = 50
@@ -39,7 +40,8 @@ class Query:
     limit: int = 10
     macro_limit: int = 3
     audience: str = "agent"              # "agent" sees internal articles; "public" does not
-    min_confidence: float = 0.35
+    min_inferred_confidence: float = 0.35   # an inferred taxonomy node below this boosts nothing
+    min_confidence: float = 0.0         # suggestions below this confidence (suggest/confidence.py) are left out
     exclude: set[int] = field(default_factory=set)
     semantic: float = 0.0               # weight of the semantic re-ranking (suggest/semantic.py); 0 = off
 
@@ -62,17 +64,18 @@ def _in_subtree(path: str | None, root: str) -> bool:
     return bool(path) and (path == root or path.startswith(root + "/"))
 
 
-def _search(conn: sqlite3.Connection, q: Query, kind: str, k: int) -> list[tuple[int, float, bool]]:
-    """(id, text score, is fallback) from the ticket's language, then the default language."""
-    hits: list[tuple[int, float, bool]] = []
+def _search(conn: sqlite3.Connection, q: Query, kind: str, k: int) -> list[tuple[int, float, bool, Hit]]:
+    """(id, text score, is fallback, the engine's evidence) from the ticket's language, then the default
+    language."""
+    hits: list[tuple[int, float, bool, Hit]] = []
     with index.reading(conn) as s:
         table = s.articles if kind == "article" else s.macros
         for lang in _languages(q):
             ix = table.get(lang)
             if ix is not None:
                 fallback = lang != q.language
-                hits += [(i, sc * (FALLBACK_WEIGHT if fallback else 1.0), fallback)
-                         for i, sc in ix.search(q.text, q.audience, k, q.exclude)]
+                hits += [(h.item, h.score * (FALLBACK_WEIGHT if fallback else 1.0), fallback, h)
+                         for h in ix.search_explained(q.text, q.audience, k, q.exclude)]
     hits.sort(key=lambda h: -h[1])
     return hits[:k]
 
@@ -86,21 +89,23 @@ def _rows(conn: sqlite3.Connection, sql: str, ids: list[int]) -> dict[int, dict]
 
 
 @lru_cache(maxsize=8192)
-def _passages(text: str) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
-    """An article's sentences with their case-folded words, and all its words; cached by the text itself,
-    so an edited article is simply a new entry."""
-    sentences = tuple((s, frozenset(analysis.TOKEN_RE.findall(s.casefold())))
-                      for s in analysis.SENTENCE_RE.split(text[:SNIPPET_SCAN].strip()))
+def _passages(text: str, steps: bool = False) -> tuple[tuple[tuple[str, frozenset[str]], ...], frozenset[str]]:
+    """An article's sentences (with `steps`, its lines: one step of a resolution each) with their case-folded
+    words, and all its words; cached by the text itself, so an edited article is simply a new entry."""
+    text = text[:SNIPPET_SCAN].strip()
+    units = [line.strip() for line in text.splitlines() if line.strip()] if steps else analysis.SENTENCE_RE.split(text)
+    sentences = tuple((s, frozenset(analysis.TOKEN_RE.findall(s.casefold()))) for s in units or [""])
     return sentences, frozenset().union(*(w for _, w in sentences))
 
 
 def snippet(text: str, stems: frozenset[str], language: str, width: int = 220,
-            memo: dict[str, bool] | None = None) -> tuple[str, list[str]]:
-    """The sentence that shares most query stems (stop words aside), and its words that matched.
+            memo: dict[str, bool] | None = None, steps: bool = False) -> tuple[str, list[str]]:
+    """The sentence (with `steps`, the line) that shares most query stems (stop words aside), else the first,
+    and its words that matched.
 
     The stemmer sees each distinct word once (`memo` is shared by the articles of one query); the
     sentences are compared with set operations on cached word sets."""
-    sentences, vocabulary = _passages(text)
+    sentences, vocabulary = _passages(text, steps)
     memo = {} if memo is None else memo
     wanted = set()
     for word in vocabulary:
@@ -136,24 +141,70 @@ def _folded(text: str) -> str:
     return " ".join(analysis.surface(w) for w in analysis.words(text))
 
 
+ARTICLE_ROWS = """SELECT a.id, a.external_id, a.title, a.language, a.state, a.visibility, a.reuse_count,
+                         a.translation_group, n.path AS node_path, n.names AS node_names
+                  FROM articles a LEFT JOIN taxonomy_nodes n ON n.id = a.node_id """
+
+
+def _one_per_group(conn: sqlite3.Connection, q: Query, candidates: list[dict], visible: tuple) -> list[dict]:
+    """One entry per translation group (an article's language variants), in the place of its best match.
+
+    When that match is in another language than the ticket's (found through the fallback language) and the
+    group has a variant in the ticket's language, the agent gets that variant, with the match's evidence: the
+    same article, in the customer's language. Without one, the match stays, marked as a fallback in its own
+    language."""
+    best: dict[str, dict] = {}
+    out = []
+    for c in sorted(candidates, key=lambda c: -c["text"]):
+        group = c["translation_group"]
+        if group is None:
+            out.append(c)
+        elif group not in best:
+            best[group] = c
+            out.append(c)
+    wanted = [g for g, c in best.items() if c["language"] != q.language]
+    if not wanted:
+        return out
+    local = {}
+    marks = ",".join("?" * len(wanted))
+    cur = conn.execute(ARTICLE_ROWS + f"WHERE a.language = ? AND a.translation_group IN ({marks}) ORDER BY a.id DESC",
+                       [q.language, *wanted])
+    cols = [col[0] for col in cur.description]
+    for row in (dict(zip(cols, r)) for r in cur.fetchall()):
+        if row["state"] in STATE_WEIGHT and row["visibility"] in visible:
+            local[row["translation_group"]] = row                  # the oldest variant in the language wins
+    for i, c in enumerate(out):
+        variant = local.get(c["translation_group"]) if c["translation_group"] in wanted else None
+        if variant is not None:
+            out[i] = {**c, **variant, "fallback": False, "matched_in": c["language"]}
+    return out
+
+
 def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict, str]:
+    candidates, taxonomy, boost_root = ranked_candidates(conn, q)
+    return _articles_out(conn, q, candidates), taxonomy, boost_root
+
+
+def ranked_candidates(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict, str]:
+    """The article pool with its evidence, best first: (candidates, taxonomy, boosted node's slug path)."""
     hits = _search(conn, q, "article", POOL)
-    rows = _rows(conn, """SELECT a.id, a.external_id, a.title, a.language, a.state, a.visibility, a.reuse_count,
-                                 n.path AS node_path, n.names AS node_names
-                          FROM articles a LEFT JOIN taxonomy_nodes n ON n.id = a.node_id
-                          WHERE a.id IN ({ids})""", [h[0] for h in hits])
+    rows = _rows(conn, ARTICLE_ROWS + "WHERE a.id IN ({ids})", [h[0] for h in hits])
     visible = ("public", "internal") if q.audience == "agent" else ("public",)
     top = max((h[1] for h in hits), default=1.0) or 1.0
     subject = _folded(q.subject or q.text[:200])
     candidates = []
-    for item, text_score, fallback in hits:
+    for item, text_score, fallback, hit in hits:
         c = rows.get(item)
         if c is None or c["state"] not in STATE_WEIGHT or c["visibility"] not in visible:
             continue
-        c["text"] = text_score / top + TITLE_FUZZ_WEIGHT * fuzz.token_set_ratio(subject, _folded(c["title"])) / 100
-        c["fallback"] = fallback
+        c["raw"] = text_score
+        c["title_fuzz"] = fuzz.token_set_ratio(subject, _folded(c["title"])) / 100
+        c["text"] = text_score / top + TITLE_FUZZ_WEIGHT * c["title_fuzz"]
+        c["fallback"], c["hit"] = fallback, hit
         candidates.append(c)
-    if q.semantic > 0 and semantic.applies(q.language):
+    candidates = _one_per_group(conn, q, candidates, visible)
+    reranked = q.semantic > 0 and semantic.applies(q.language)
+    if reranked:
         semantic.rerank(conn, q.text, candidates, q.semantic)
     if q.node_id is not None:
         root, names = node_names(conn, q.node_id)
@@ -163,7 +214,7 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
         languages = [(lang, FALLBACK_WEIGHT if lang != q.language else 1.0) for lang in _languages(q)]
         taxonomy = infer_node(candidates, use=use_votes(conn, q.text, languages))
         root = taxonomy.pop("root")
-    boost_root = root if taxonomy["confidence"] >= q.min_confidence else ""
+    boost_root = root if taxonomy["confidence"] >= q.min_inferred_confidence else ""
     for c in candidates:
         s = c["text"] * STATE_WEIGHT[c["state"]]
         if boost_root and _in_subtree(c["node_path"], boost_root):
@@ -172,22 +223,31 @@ def rank_articles(conn: sqlite3.Connection, q: Query) -> tuple[list[dict], dict,
         s *= 1 + REUSE_MAX * reuse / (reuse + REUSE_HALF)
         c["score"] = round(s, 4)
     candidates.sort(key=lambda c: -c["score"])
-    chosen = candidates[: q.limit]
-    texts = _rows(conn, "SELECT id, issue, body, resolution FROM articles WHERE id IN ({ids})",
-                  [c["id"] for c in chosen])
+    confidence.assign(candidates, reranked, max(q.limit, confidence.SCORED))
+    if taxonomy["source"] == "inferred" and not any(c["confidence"] >= q.min_confidence for c in candidates[:q.limit]):
+        taxonomy = {"path": [], "source": "none", "confidence": 0.0}     # inferred from articles that do not fit
+    return candidates, taxonomy, boost_root
+
+
+def _articles_out(conn: sqlite3.Connection, q: Query, candidates: list[dict]) -> list[dict]:
+    chosen = [c for c in candidates[: q.limit] if c["confidence"] >= q.min_confidence]
+    texts = _rows(conn, "SELECT id, body, resolution FROM articles WHERE id IN ({ids})", [c["id"] for c in chosen])
     stems = {lang: query_stems(q.text, lang) for lang in _languages(q)}
     memos: dict[str, dict[str, bool]] = {}
     out = []
     for c in chosen:
+        # The snippet shows the fix: the step of the resolution that matches the ticket (the customer's words
+        # are what the agent already has), else the sentence of the body that does.
         t = texts.get(c["id"], {})
-        text, matched = snippet("\n".join(filter(None, (t.get("issue"), t.get("body"), t.get("resolution")))),
+        steps = bool((t.get("resolution") or "").strip())
+        text, matched = snippet(t.get("resolution") if steps else (t.get("body") or ""),
                                 stems.get(c["language"]) or query_stems(q.text, c["language"]), c["language"],
-                                memo=memos.setdefault(c["language"], {}))
+                                memo=memos.setdefault(c["language"], {}), steps=steps)
         out.append({"id": c["id"], "external_id": c["external_id"], "title": c["title"], "score": c["score"],
-                    "snippet": text, "matched": matched, "language": c["language"], "fallback": c["fallback"],
-                    "state": c["state"], "visibility": c["visibility"],
+                    "confidence": c["confidence"], "snippet": text, "matched": matched, "language": c["language"],
+                    "fallback": c["fallback"], "state": c["state"], "visibility": c["visibility"],
                     "taxonomy": json.loads(c["node_names"]) if c["node_names"] else []})
-    return out, taxonomy, boost_root
+    return out
 
 
 def rank_macros(conn: sqlite3.Connection, q: Query, node_root: str) -> list[dict]:
@@ -198,17 +258,20 @@ def rank_macros(conn: sqlite3.Connection, q: Query, node_root: str) -> list[dict
                           FROM macros m LEFT JOIN taxonomy_nodes n ON n.id = m.node_id
                           WHERE m.id IN ({ids})""", [h[0] for h in hits])
     out = []
-    for item, text_score, _ in hits:
+    for item, text_score, _, hit in hits:
         r = rows.get(item)
         if r is None or not r["active"]:
             continue
         r["score"] = text_score * (1 + NODE_BOOST if node_root and _in_subtree(r["node_path"], node_root) else 1)
+        r["hit"] = hit
         out.append(r)
     out.sort(key=lambda r: -r["score"])
+    confidence.assign(out, scored=max(q.macro_limit, confidence.SCORED))
     # A reply template is inserted into the customer's answer: offer only those close to the best match.
     floor = out[0]["score"] * MACRO_RELATIVE_FLOOR if out else 0.0
     return [{"id": r["id"], "external_id": r["external_id"], "title": r["title"], "score": round(r["score"], 4),
-             "language": r["language"], "body": r["body"]} for r in out[: q.macro_limit] if r["score"] >= floor]
+             "confidence": r["confidence"], "language": r["language"], "body": r["body"]}
+            for r in out[: q.macro_limit] if r["score"] >= floor and r["confidence"] >= q.min_confidence]
 
 
 def suggest(conn: sqlite3.Connection, q: Query) -> dict:

@@ -111,7 +111,7 @@ def test_state_changes_make_versions(client, roles, imported):
     resp = client.patch(f"/api/articles/{art}", json={"state": "archived"}, headers=pub)
     assert resp.status_code == 200 and resp.json["state"] == "archived" and resp.json["version"] == 2
     versions = client.get(f"/api/articles/{art}/versions", headers=pub).json["versions"]
-    assert [(v["version"], v["state"], v["changed_by"]) for v in versions] == \
+    assert [(v["version"], v["fields"]["state"], v["changed_by"]) for v in versions] == \
         [(2, "archived", "publisher-user"), (1, "validated", "bootstrap admin (KS_ADMIN_TOKEN)")]
     suggested = client.post("/api/suggest", json=ask, headers=roles["agent"]).json["articles"]
     assert art not in [a["id"] for a in suggested]                        # archived is never suggested
@@ -128,16 +128,16 @@ def test_open_flags(client, db, roles, imported):
                                                                "reason": "carrier changed the rules"},
                        headers=roles["agent"])
     assert resp.status_code == 201
-    # A flag raised before the article's last change is closed (history inserted with its own time).
-    db.execute("INSERT INTO events (kind, article_id, agent, reason, created_at) "
-               "VALUES ('flagged', ?, 'old', 'fixed long ago', '2020-01-01T00:00:00Z')", (art,))
-    flags = client.get("/api/flags", headers=roles["lead"]).json["flags"]
+    assert resp.json["flag"]["category"] == "outdated"                  # the default when the widget names none
+    flags = client.get("/api/flags?status=open", headers=roles["lead"]).json["flags"]
     assert len(flags) == 1
     flag = flags[0]
-    assert flag["reason"] == "carrier changed the rules" and flag["agent"] == "agent-user"
+    assert flag["reason"] == "carrier changed the rules" and flag["flagged_by"] == "agent-user"
     assert flag["ticket"] == {"integration": "zendesk", "external_id": "77"}
     assert flag["article"]["external_id"] == "a-delivery" and flag["article"]["taxonomy"] == ["Orders", "Delivery"]
-    assert client.get("/api/flags", headers=roles["agent"]).status_code == 403
+    # An agent sees only the flags they own (their queue), and cannot read another's.
+    assert client.get("/api/flags", headers=roles["agent"]).json["flags"] == []
+    assert client.get("/api/flags?owner=someone", headers=roles["agent"]).status_code == 403
 
 
 def test_tokens(client, admin, roles):

@@ -89,7 +89,23 @@ def test_macro_api(client, admin, db):
     share = listed["share"]["id"]
     resp = client.post(f"/api/macros/{share}/render", json={"ticket": TICKET, "article_id": art}, headers=agent)
     assert resp.status_code == 200
-    assert resp.json["text"] == (f"Hi Anna, see Refund timeline: http://127.0.0.1:8000/api/articles/{art}\nMarta")
+    # Customer-facing text never links into the sidecar's API: an article not on Help Center has no URL to give ...
+    assert resp.json["text"] == "Hi Anna, see Refund timeline: \nMarta"
+    # ... one published there gives its public Help Center URL.
+    db.execute("UPDATE articles SET helpdesk_url = 'https://acme.zendesk.com/hc/en-us/articles/55' WHERE id = ?",
+               (art,))
+    resp = client.post(f"/api/macros/{share}/render", json={"ticket": TICKET, "article_id": art}, headers=agent)
+    assert resp.json["text"] == "Hi Anna, see Refund timeline: https://acme.zendesk.com/hc/en-us/articles/55\nMarta"
+    # Internal (or not validated) knowledge never goes into a customer reply.
+    client.post("/api/articles/import", headers=admin, json={"articles": [
+        {"external_id": "a2", "title": "Internal refund override", "language": "en", "resolution": "Use the admin",
+         "visibility": "internal"}]})
+    secret = db.execute("SELECT id FROM articles WHERE external_id = 'a2'").fetchone()[0]
+    refused = client.post(f"/api/macros/{share}/render", json={"ticket": TICKET, "article_id": secret}, headers=agent)
+    assert refused.status_code == 400 and "internal" in refused.json["message"]
+    inward = client.post(f"/api/macros/{share}/render", headers=agent, json={
+        "ticket": {}, "article": {"title": "x", "url": f"http://127.0.0.1:8000/api/articles/{art}"}})
+    assert inward.status_code == 400 and "cannot open" in inward.json["message"]
     given = client.post(f"/api/macros/{share}/render", headers=agent,
                         json={"ticket": {}, "article": {"title": "Refunds", "url": "https://help.example/r"}})
     assert given.json["text"] == "Hi there, see Refunds: https://help.example/r\nMarta"

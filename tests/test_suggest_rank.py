@@ -153,8 +153,8 @@ def test_taxonomy_inferred_with_confidence_and_low_confidence_gives_no_boost(db)
     assert out["taxonomy"]["path"] == ["Cards", "Delivery"]
     assert out["taxonomy"]["source"] == "inferred"
     assert 0.5 < out["taxonomy"]["confidence"] <= 1.0
-    _, _, boosted = rank_articles(db, Query(subject="my card has not arrived", min_confidence=0.35))
-    _, _, unboosted = rank_articles(db, Query(subject="my card has not arrived", min_confidence=1.01))
+    _, _, boosted = rank_articles(db, Query(subject="my card has not arrived", min_inferred_confidence=0.35))
+    _, _, unboosted = rank_articles(db, Query(subject="my card has not arrived", min_inferred_confidence=1.01))
     assert boosted == "cards/delivery" and unboosted == ""
 
 

@@ -204,7 +204,7 @@ def test_widget_without_credentials_is_401(client, ticket):
 
 
 def test_unknown_integration_is_404(client, admin):
-    assert client.get("/widget?ticket=1&integration=freshdesk", headers=admin).status_code == 404
+    assert client.get("/widget?ticket=1&integration=kayako", headers=admin).status_code == 404
 
 
 def test_ticket_without_stored_set_gets_suggestions_computed(client, admin, db, app):

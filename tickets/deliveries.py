@@ -22,6 +22,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 
+from integrations import registry
 from integrations.base import Change, Delivery, Ticket
 from store import now, write
 from tickets import intake, lifecycle
@@ -106,7 +107,7 @@ def _handle(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
         # A second delivery of the creation (an event webhook and a trigger both set up, a redelivery under a
         # new invocation id, our own write-back echoing through a trigger): the ticket is handled already, and
         # its text may have moved on since, so the older creation text must not replace it.
-        guard_tag = cfg["zendesk"]["loop_guard_tag"]
+        guard_tag = registry.write_back_settings(cfg, ticket.integration).loop_guard_tag
         reason = (f"loop guard: ticket already carries {guard_tag} and has suggestions" if guard_tag in ticket.tags
                   else "ticket already handled: it has suggestions")
         with write(conn):
@@ -150,8 +151,8 @@ def _later_change(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
     change = d.delivery.change
     stored = intake.load_ticket(conn, d.delivery.ticket.integration, d.delivery.ticket.external_id)
     ticket = _with_change(d.delivery.ticket, stored, change)
-    own_field = change is not None and change.kind == "field" and change.field_id == str(
-        cfg["zendesk"]["taxonomy_field_id"])
+    own = registry.write_back_settings(cfg, d.delivery.ticket.integration).taxonomy_field
+    own_field = change is not None and change.kind == "field" and own is not None and change.field_id == str(own)
     older = bool(stored and ticket.source_updated_at and stored["source_updated_at"]
                  and ticket.source_updated_at < stored["source_updated_at"])
     fresh = None
@@ -195,3 +196,34 @@ def accept(conn: sqlite3.Connection, cfg: dict, d: Incoming) -> Outcome:
             "error": "processing_failed",
             "message": f"the delivery could not be processed ({type(exc).__name__}: {str(exc)[:200]}); "
                        "it is not kept as handled, so a redelivery is processed"})
+
+
+def integrations_overview(conn: sqlite3.Connection, cfg: dict) -> list[dict]:
+    """For the admin's integrations page: every helpdesk that can send webhooks, whether its webhook and its
+    write-back are configured, its last delivery (when, status, detail), the last delivery that failed and why, and
+    the latest write-back error still on an outbox job (read only; the outbox is store/outbox.py's)."""
+    last = {r[0]: {"received_at": r[1], "status": r[2], "detail": r[3], "invocation_id": r[4]} for r in conn.execute(
+        "SELECT integration, received_at, status, detail, invocation_id FROM webhook_deliveries w "
+        "WHERE id = (SELECT MAX(id) FROM webhook_deliveries WHERE integration = w.integration)")}
+    failed = {r[0]: {"received_at": r[1], "detail": r[2]} for r in conn.execute(
+        "SELECT integration, received_at, detail FROM webhook_deliveries w WHERE id = (SELECT MAX(id) FROM "
+        "webhook_deliveries WHERE integration = w.integration AND status = 'error')")}
+    counts = dict(conn.execute("SELECT integration, COUNT(*) FROM webhook_deliveries GROUP BY integration").fetchall())
+    write_errors = {r[0]: {"kind": r[1], "state": r[2], "error": r[3], "ticket": r[4]} for r in conn.execute(
+        "SELECT integration, kind, state, last_error, ticket_external_id FROM outbox o WHERE id = (SELECT MAX(id) "
+        "FROM outbox WHERE integration = o.integration AND last_error IS NOT NULL AND state != 'done')")}
+    public = cfg["server"]["public_url"].rstrip("/")
+    out = []
+    for source in registry.INTEGRATIONS.values():
+        if source.receiver is None:
+            continue
+        client = source.client(cfg) if source.client else None
+        settings = registry.write_back_settings(cfg, source.name)
+        out.append({"name": source.name, "title": source.title, "generic": source.generic,
+                    "webhook_url": public + source.webhook_path,
+                    "webhook_configured": registry.webhook_configured(cfg, source.name),
+                    "writes_back": source.client is not None, "write_back_configured": client is not None,
+                    "write_back": settings.mode if source.client else "none",
+                    "deliveries": counts.get(source.name, 0), "last_delivery": last.get(source.name),
+                    "last_failed_delivery": failed.get(source.name), "write_back_error": write_errors.get(source.name)})
+    return out

@@ -7,7 +7,8 @@ import secrets
 import sqlite3
 from dataclasses import dataclass, field
 
-from kb import articles, taxonomy
+from integrations import registry
+from kb import articles, flags, taxonomy
 from store import now, outbox, write
 from suggest import index
 from tickets.intake import UnknownTicket, ticket_from_helpdesk
@@ -66,6 +67,11 @@ def parse(body, agent: str, may_act_for_others: bool = False, verified_name: str
         raise EventError("a macro_inserted event needs macro_id")
     if kind == "flagged" and not (ev.reason or "").strip():
         raise EventError("a flag needs a reason (what is wrong or outdated)")
+    if kind == "flagged":
+        category = body.get("category") or "outdated"
+        if category not in flags.CATEGORIES:
+            raise EventError(f"category must be one of {list(flags.CATEGORIES)}, got {category!r}")
+        ev.data["category"] = category
     if kind == "searched" and not (ev.query or "").strip():
         raise EventError("a searched event needs the query")
     if kind == "created" and ev.article_id is None and not isinstance(body.get("article"), dict):
@@ -125,23 +131,40 @@ def record(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_externa
             (ticket_id, ev.kind, ev.article_id, ev.macro_id, node, ev.agent, ev.query, ev.reason,
              json.dumps(ev.data), now()))
         event_id = cur.lastrowid
-        if ev.kind == "reused":         # in the same transaction: a recorded reuse is always posted back
+        if ev.kind in ("reused", "created"):    # in the same transaction: a recorded link is always posted back
             _queue_link(conn, cfg, integration, ticket_external_id, ev)
-    return {"id": event_id, "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
-            "macro_id": ev.macro_id}
+        flag = flags.raise_flag(conn, cfg, articles.get(conn, ev.article_id), ev.agent, ev.data["category"],
+                                ev.reason, ticket_id, event_id) if ev.kind == "flagged" else None
+    out = {"id": event_id, "kind": ev.kind, "ticket": ticket_external_id, "article_id": ev.article_id,
+           "macro_id": ev.macro_id}
+    if flag is not None:
+        # What the widget may truthfully say: to whom the flag went, and whether they were told.
+        out["flag"] = {"id": flag["id"], "category": flag["category"], "owner": flag["owner"],
+                       "owner_name": flag["owner_name"], "told": flag["notice"] is not None,
+                       "delivery": flag["notice"]["delivery"] if flag["notice"] else None}
+    return out
 
 
 def _queue_link(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str, ev: Event) -> None:
-    """The write-back of a reuse: an internal note linking the article, and the ks_reused tag."""
-    mode = cfg["zendesk"]["write_back"]
+    """The write-back of a reuse, or of an article created from the ticket: an internal note linking the article,
+    and the ks_reused tag (as the ticket's integration's write-back settings say)."""
+    mode = registry.write_back_settings(cfg, integration).mode
     if mode in ("note", "note_and_tags"):
         title, external_id = conn.execute("SELECT title, external_id FROM articles WHERE id = ?",
                                           (ev.article_id,)).fetchone()
         outbox.enqueue(conn, integration, ticket_external_id, "link",
                        {"article_id": ev.article_id, "title": title, "external_id": external_id,
-                        "agent": ev.data.get("agent_name") or ""})
+                        "agent": ev.data.get("agent_name") or "", "created": ev.kind == "created"})
     if mode in ("tags", "note_and_tags"):
         outbox.enqueue(conn, integration, ticket_external_id, "tags", {"add": ["ks_reused"]})
+
+
+def searched_words(conn: sqlite3.Connection, ticket_row_id: int, agent: str) -> list[str]:
+    """What this agent searched for on this ticket, oldest first, each once: the keywords of an article they
+    capture from it (the customer's problem in the words agents look for it)."""
+    rows = conn.execute("SELECT query FROM events WHERE ticket_id = ? AND kind = 'searched' AND agent = ? "
+                        "AND query IS NOT NULL ORDER BY id", (ticket_row_id, agent)).fetchall()
+    return list(dict.fromkeys(r[0].strip() for r in rows if r[0].strip()))[:20]
 
 
 def reused_article_ids(conn: sqlite3.Connection, ticket_row_id: int) -> list[int]:
@@ -153,17 +176,22 @@ def reused_article_ids(conn: sqlite3.Connection, ticket_row_id: int) -> list[int
 def _create_article(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_external_id: str,
                     ev: Event) -> int:
     """KCS capture: a new article from the ticket, work in progress and internal until a publisher reviews
-    it, owned by the agent who captured it. Whatever the body says about state, visibility or owner is
-    ignored (an agent cannot publish), and it may only be filed under an existing taxonomy node."""
+    it. Its owner is the subject-matter expert of its taxonomy node (the node's default owner, nearest first),
+    else the agent who captured it; the agent is its first author either way (version 1, and the ticket it came
+    from). Whatever the body says about state, visibility or owner is ignored (an agent cannot publish), and it
+    may only be filed under an existing taxonomy node."""
     raw = dict(ev.data["article"])
     raw.setdefault("external_id", f"{integration}-{ticket_external_id}-{now()}-{secrets.token_hex(3)}")
-    raw.update(state="wip", visibility="internal", owner=ev.agent)
+    raw.update(state="wip", visibility="internal")
+    raw.pop("owner", None)
     try:
         row = articles.clean(raw, cfg["suggest"]["default_language"])
     except articles.ArticleError as exc:
         raise EventError(f"article: {exc}") from None
-    if row.get("taxonomy") and taxonomy.find(conn, row["taxonomy"]) is None:
+    node_id = taxonomy.find(conn, row["taxonomy"]) if row.get("taxonomy") else None
+    if row.get("taxonomy") and node_id is None:
         raise EventError(f"article: no taxonomy node {' / '.join(row['taxonomy'])!r}; an admin creates nodes")
+    row["owner"] = taxonomy.default_owner(conn, node_id) or ev.agent
     try:
         return articles.capture(conn, row, ev.agent, f"{integration}:{ticket_external_id}")
     except articles.ArticleError as exc:

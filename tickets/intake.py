@@ -16,14 +16,18 @@ from tickets import lifecycle
 
 def suggestions(conn: sqlite3.Connection, cfg: dict, *, subject: str, description: str = "",
                 language: str | None = None, locale: str | None = None, fields: dict | None = None,
-                tags: list | None = None, form_id=None, limit: int | None = None) -> dict:
-    """The contract's suggestion answer (stateless): rule first, else inference."""
+                tags: list | None = None, form_id=None, limit: int | None = None,
+                min_confidence: float | None = None) -> dict:
+    """The contract's suggestion answer (stateless): rule first, else inference. Suggestions below
+    `min_confidence` (default suggest.min_confidence) are left out, so the answer may hold none."""
     sc = cfg["suggest"]
     rule = mapping.match(conn, fields, tags, form_id)
     lang = resolve(language, locale, f"{subject}\n{description}", sc["default_language"])
     q = Query(subject=subject, description=description, language=lang, default_language=sc["default_language"],
               node_id=rule["node_id"] if rule else None, limit=limit or sc["limit"], macro_limit=sc["macro_limit"],
-              min_confidence=sc["min_inferred_confidence"], semantic=sc["semantic_weight"] if sc["semantic"] else 0.0)
+              min_inferred_confidence=sc["min_inferred_confidence"],
+              min_confidence=sc["min_confidence"] if min_confidence is None else min_confidence,
+              semantic=sc["semantic_weight"] if sc["semantic"] else 0.0)
     result = suggest(conn, q)
     if rule:
         result["taxonomy"]["rule_id"] = rule["id"]
@@ -195,18 +199,19 @@ def store_remap(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict) ->
                      (ticket_id, node_id, json.dumps(result), now()))
         conn.execute("UPDATE tickets SET language = ?, node_id = ? WHERE id = ?",
                      (result["language"], node_id, ticket_id))
-        zc = cfg["zendesk"]
-        if zc["write_back"] != "off" and zc["taxonomy_field_id"] and result["taxonomy"]["path"]:
+        ws = registry.write_back_settings(cfg, t.integration)
+        if ws.mode != "off" and ws.taxonomy_field and result["taxonomy"]["path"]:
             outbox.enqueue(conn, t.integration, t.external_id, "set_field",
-                           {"field_id": zc["taxonomy_field_id"], "value": "/".join(result["taxonomy"]["path"])})
+                           {"field_id": ws.taxonomy_field, "value": "/".join(result["taxonomy"]["path"])})
 
 
 def queue_write_back(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dict, note: bool = True) -> None:
     """Queue the write-back of a suggestion set. The note goes only with a ticket's first set (`note`): a second
     delivery of its creation (an event webhook and a trigger both set up, a redelivery under a new invocation
-    id, a trigger fired before our note's loop-guard tag reached the ticket) refreshes the set, adds no note."""
-    zc = cfg["zendesk"]
-    mode = zc["write_back"]
+    id, a trigger fired before our note's loop-guard tag reached the ticket) refreshes the set, adds no note.
+    What goes back is the ticket's integration's (integrations.registry.write_back_settings)."""
+    ws = registry.write_back_settings(cfg, t.integration)
+    mode = ws.mode
     if mode == "off":
         return
     if note and mode in ("note", "note_and_tags") and result["articles"]:
@@ -214,7 +219,7 @@ def queue_write_back(conn: sqlite3.Connection, cfg: dict, t: Ticket, result: dic
             "articles": [{"id": a["id"], "title": a["title"], "snippet": a["snippet"]} for a in result["articles"][:3]],
             "taxonomy": result["taxonomy"]["path"]})
     if mode in ("tags", "note_and_tags"):
-        outbox.enqueue(conn, t.integration, t.external_id, "tags", {"add": [zc["loop_guard_tag"]]})
-    if zc["taxonomy_field_id"] and result["taxonomy"]["path"]:
+        outbox.enqueue(conn, t.integration, t.external_id, "tags", {"add": [ws.loop_guard_tag]})
+    if ws.taxonomy_field and result["taxonomy"]["path"]:
         outbox.enqueue(conn, t.integration, t.external_id, "set_field",
-                       {"field_id": zc["taxonomy_field_id"], "value": "/".join(result["taxonomy"]["path"])})
+                       {"field_id": ws.taxonomy_field, "value": "/".join(result["taxonomy"]["path"])})

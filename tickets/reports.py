@@ -14,6 +14,8 @@ Definitions (a date range is whole UTC days, `from` and `to` both included):
   **name** is the display name the helpdesk last sent for that agent (the `agent` column is its id).
 - By week: weeks start on Monday; a ticket counts in the week of its first qualifying set or reuse.
 - **Gaps**: taxonomy nodes with tickets in the range but no reuse, or with no article filed under them.
+- By integration: the same ticket and event figures per helpdesk the tickets came from; `integration` filters the
+  whole report to one helpdesk (ticket ids are per integration, so a ticket belongs to exactly one).
 """
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ import re
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
-GROUPS = ("node", "agent", "week")
+from integrations import registry
+
+GROUPS = ("node", "agent", "week", "integration")
 EVENT_COUNTS = {"reused": "reuses", "flagged": "flags", "created": "creates", "macro_inserted": "macro_inserts",
                 "searched": "searches"}
 MAX_DAYS = 3700
@@ -40,6 +44,8 @@ COLUMNS = {
               "macro_inserts", "searches"),
     "week": ("week", "week_start", "tickets_with_suggestions", "tickets_with_reuse", "reuse_rate", "reuses",
              "flags", "creates", "macro_inserts", "searches"),
+    "integration": ("integration", "tickets", "tickets_with_suggestions", "tickets_without_suggestions",
+                    "tickets_with_reuse", "reuse_rate", "reuses", "flags", "creates", "macro_inserts", "searches"),
 }
 
 
@@ -81,6 +87,16 @@ def parse_group(value: str | None) -> str:
     return group
 
 
+def parse_integration(value: str | None) -> str | None:
+    """The `integration` filter: None for all, else a name the registry knows."""
+    name = (value or "").strip()
+    if not name:
+        return None
+    if registry.get(name) is None:
+        raise ReportError(f"integration must be one of {list(registry.NAMES)}, got {value!r}")
+    return name
+
+
 def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -98,33 +114,37 @@ def _counters() -> dict:
     return {"reuses": 0, "flags": 0, "creates": 0, "macro_inserts": 0, "searches": 0}
 
 
-def reuse_report(conn: sqlite3.Connection, start: date, end: date) -> dict:
-    """The whole report for the days start..end (both included)."""
+def reuse_report(conn: sqlite3.Connection, start: date, end: date, integration: str | None = None) -> dict:
+    """The whole report for the days start..end (both included), of one integration's tickets when given."""
     lo, hi = f"{start.isoformat()}T00:00:00Z", f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"
+    only, only_args = ("AND t.integration = ?", (integration,)) if integration else ("", ())
     nodes = {r[0]: {"path": json.loads(r[1]), "articles": r[2]} for r in conn.execute("""
         SELECT n.id, n.names,
                (SELECT COUNT(*) FROM articles a WHERE a.node_id = n.id AND a.state != 'archived')
         FROM taxonomy_nodes n""")}
 
     # Per ticket: first set in range, first set with articles in range, node.
-    sets = conn.execute("""
+    sets = conn.execute(f"""
         SELECT s.ticket_id, t.node_id, MIN(s.created_at),
-               MIN(CASE WHEN COALESCE(json_array_length(s.payload, '$.articles'), 0) > 0 THEN s.created_at END)
+               MIN(CASE WHEN COALESCE(json_array_length(s.payload, '$.articles'), 0) > 0 THEN s.created_at END),
+               t.integration
         FROM suggestion_sets s LEFT JOIN tickets t ON t.id = s.ticket_id
-        WHERE s.created_at >= ? AND s.created_at < ? GROUP BY s.ticket_id""", (lo, hi)).fetchall()
-    reuse = conn.execute("""
-        SELECT e.ticket_id, COALESCE(t.node_id, e.node_id), MIN(e.created_at)
+        WHERE s.created_at >= ? AND s.created_at < ? {only} GROUP BY s.ticket_id""", (lo, hi, *only_args)).fetchall()
+    reuse = conn.execute(f"""
+        SELECT e.ticket_id, COALESCE(t.node_id, e.node_id), MIN(e.created_at), t.integration
         FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
-        WHERE e.kind = 'reused' AND e.ticket_id IS NOT NULL AND e.created_at >= ? AND e.created_at < ?
-        GROUP BY e.ticket_id""", (lo, hi)).fetchall()
-    counts = conn.execute("""
+        WHERE e.kind = 'reused' AND e.ticket_id IS NOT NULL AND e.created_at >= ? AND e.created_at < ? {only}
+        GROUP BY e.ticket_id""", (lo, hi, *only_args)).fetchall()
+    counts = conn.execute(f"""
         SELECT e.kind, COALESCE(t.node_id, e.node_id), e.agent,
-               date(substr(e.created_at, 1, 10), '-6 days', 'weekday 1'), COUNT(*)
+               date(substr(e.created_at, 1, 10), '-6 days', 'weekday 1'), t.integration, COUNT(*)
         FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
-        WHERE e.created_at >= ? AND e.created_at < ? GROUP BY 1, 2, 3, 4""", (lo, hi)).fetchall()
-    agents = conn.execute("""
-        SELECT agent, COUNT(DISTINCT ticket_id), COUNT(DISTINCT CASE WHEN kind = 'reused' THEN ticket_id END)
-        FROM events WHERE created_at >= ? AND created_at < ? GROUP BY agent""", (lo, hi)).fetchall()
+        WHERE e.created_at >= ? AND e.created_at < ? {only} GROUP BY 1, 2, 3, 4, 5""", (lo, hi, *only_args)).fetchall()
+    agents = conn.execute(f"""
+        SELECT e.agent, COUNT(DISTINCT e.ticket_id),
+               COUNT(DISTINCT CASE WHEN e.kind = 'reused' THEN e.ticket_id END)
+        FROM events e LEFT JOIN tickets t ON t.id = e.ticket_id
+        WHERE e.created_at >= ? AND e.created_at < ? {only} GROUP BY e.agent""", (lo, hi, *only_args)).fetchall()
 
     weeks: dict[str, dict] = {}
     day = monday(start)
@@ -147,16 +167,25 @@ def reuse_report(conn: sqlite3.Connection, start: date, end: date) -> dict:
     def week_of(stamp: str) -> dict:
         return weeks[monday(date.fromisoformat(stamp[:10])).isoformat()]
 
-    for _ticket, node_id, _first_any, first_with in sets:
-        row = node_row(node_id)
-        row["tickets"] += 1
+    by_integration: dict = {}
+
+    def integration_row(name):
+        name = name or ""
+        if name not in by_integration:
+            by_integration[name] = {"integration": name, "tickets": 0, "tickets_with_suggestions": 0,
+                                    "tickets_without_suggestions": 0, "tickets_with_reuse": 0, "reuse_rate": 0.0,
+                                    **_counters()}
+        return by_integration[name]
+
+    for _ticket, node_id, _first_any, first_with, source in sets:
+        for row in (node_row(node_id), integration_row(source)):
+            row["tickets"] += 1
+            row["tickets_with_suggestions" if first_with else "tickets_without_suggestions"] += 1
         if first_with:
-            row["tickets_with_suggestions"] += 1
             week_of(first_with)["tickets_with_suggestions"] += 1
-        else:
-            row["tickets_without_suggestions"] += 1
-    for _ticket, node_id, first_reuse in reuse:
+    for _ticket, node_id, first_reuse, source in reuse:
         node_row(node_id)["tickets_with_reuse"] += 1
+        integration_row(source)["tickets_with_reuse"] += 1
         week_of(first_reuse)["tickets_with_reuse"] += 1
 
     names = dict(conn.execute("""
@@ -169,22 +198,26 @@ def reuse_report(conn: sqlite3.Connection, start: date, end: date) -> dict:
     totals = {"tickets": len(sets), "tickets_with_suggestions": sum(1 for s in sets if s[3]),
               "tickets_with_reuse": len(reuse), "reuse_rate": 0.0, **_counters(),
               "tickets_without_suggestions": sum(1 for s in sets if not s[3])}
-    for kind, node_id, agent, week, n in counts:
+    for kind, node_id, agent, week, source, n in counts:
         key = EVENT_COUNTS.get(kind)
         if key is None:
             continue
         totals[key] += n
         node_row(node_id)[key] += n
+        integration_row(source)[key] += n
         by_agent[agent][key] += n
         weeks[week][key] += n
     totals["reuse_rate"] = _rate(totals["tickets_with_reuse"], totals["tickets_with_suggestions"])
-    for row in (*by_node.values(), *weeks.values()):
+    for row in (*by_node.values(), *weeks.values(), *by_integration.values()):
         row["reuse_rate"] = _rate(row["tickets_with_reuse"], row["tickets_with_suggestions"])
 
     node_rows = sorted(by_node.values(), key=lambda r: (-r["tickets"], r["node_id"] is None, r["path"]))
-    return {"from": start.isoformat(), "to": end.isoformat(), "totals": totals, "by_node": node_rows,
+    return {"from": start.isoformat(), "to": end.isoformat(), "integration": integration, "totals": totals,
+            "by_node": node_rows,
             "by_agent": sorted(by_agent.values(), key=lambda r: (-r["reuses"], -r["tickets"], r["agent"])),
-            "by_week": list(weeks.values()), "gaps": gaps(node_rows)}
+            "by_week": list(weeks.values()),
+            "by_integration": sorted(by_integration.values(), key=lambda r: (-r["tickets"], r["integration"])),
+            "gaps": gaps(node_rows)}
 
 
 def gaps(node_rows: list[dict]) -> list[dict]:

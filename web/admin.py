@@ -1,4 +1,4 @@
-"""For admins and publishers: taxonomy, mapping rules, articles' KCS states, open flags, API tokens.
+"""For admins and publishers: taxonomy, mapping rules, the article list, the account's ticket fields, API tokens.
 
 JSON routes under /api (admin unless a route says otherwise); the /admin pages are web.admin_pages, the macros
 API web.macro_api.
@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from api_tokens import tokens
 from integrations.zendesk import account
-from kb import articles, catalog, flags, mapping, taxonomy
+from kb import articles, audit, catalog, mapping, taxonomy
 from store.values import MAX_ROW_ID, row_id_fits
 from web.auth import actor, require
 from web.db import cfg, get_db
@@ -59,10 +59,40 @@ def taxonomy_create():
     path = _path(json_object(), "path")
     conn = get_db()
     try:
-        node, created = taxonomy.create(conn, path)
+        node, created = taxonomy.create(conn, path, actor()["name"])
     except taxonomy.TaxonomyError as exc:
         abort(400, description=str(exc))
     return jsonify(node), 201 if created else 200
+
+
+@bp.patch("/api/taxonomy/<int:node_id>")
+@require("admin")
+def taxonomy_update(node_id: int):
+    """Set a node's default owner: {"owner": "<a person's name>" | ""}; articles filed under it without an owner
+    take it. The change is audited (who, when, before/after)."""
+    owner = json_object().get("owner")
+    if not isinstance(owner, str):
+        abort(400, description='give {"owner": "<name>"} ("" for none)')
+    try:
+        found = taxonomy.set_owner(get_db(), row_id(node_id, "taxonomy node"), owner, actor()["name"])
+    except taxonomy.TaxonomyError as exc:
+        abort(400, description=str(exc))
+    if not found:
+        abort(404, description=f"no taxonomy node {node_id}")
+    return jsonify(next(n for n in taxonomy.tree(get_db()) if n["id"] == node_id))
+
+
+@bp.get("/api/audit-log")
+@require("admin")
+def audit_log():
+    """Who changed what, when, with before/after: ?subject=taxonomy|mapping|article|macro&id=<its id> (admin)."""
+    subject = request.args.get("subject", "")
+    if subject not in audit.SUBJECTS:
+        abort(400, description=f"subject must be one of {list(audit.SUBJECTS)}")
+    raw = request.args.get("id", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        abort(400, description="id must be the id of the taxonomy node, mapping rule, article or macro")
+    return jsonify({"subject": subject, "id": int(raw), "entries": audit.history(get_db(), subject, int(raw))})
 
 
 @bp.get("/api/mappings")
@@ -80,7 +110,8 @@ def mappings_create():
     conn = get_db()
     try:
         rule = mapping.add_rule(conn, data.get("kind"), data.get("value"), data.get("taxonomy"),
-                                    field_id=data.get("field_id"), priority=data.get("priority", 100))
+                                field_id=data.get("field_id"), priority=data.get("priority", 100),
+                                actor=actor()["name"])
     except (mapping.RuleError, taxonomy.TaxonomyError) as exc:
         abort(400, description=str(exc))
     return jsonify(rule), 201
@@ -90,7 +121,7 @@ def mappings_create():
 @require("admin")
 def mappings_delete(rule_id: int):
     """Delete a mapping rule."""
-    if not mapping.delete_rule(get_db(), row_id(rule_id, "mapping rule")):
+    if not mapping.delete_rule(get_db(), row_id(rule_id, "mapping rule"), actor()["name"]):
         abort(404, description=f"no mapping rule {rule_id}")
     return "", 204
 
@@ -110,37 +141,6 @@ def articles_list():
     return jsonify(result)
 
 
-@bp.patch("/api/articles/<int:article_id>")
-@require("publisher")
-def article_state(article_id: int):
-    """Move an article to another KCS state: {"state": "wip|not_validated|validated|archived"} (publisher)."""
-    data = json_object()
-    conn = get_db()
-    if articles.get(conn, row_id(article_id, "article")) is None:
-        abort(404, description=f"no article {article_id}")
-    try:
-        return jsonify(articles.set_state(conn, article_id, data.get("state"), actor()["name"]))
-    except articles.ArticleError as exc:
-        abort(400, description=str(exc))
-
-
-@bp.get("/api/articles/<int:article_id>/versions")
-@require("publisher")
-def article_versions(article_id: int):
-    """Every version of an article, newest first (publisher)."""
-    found = catalog.versions(get_db(), row_id(article_id, "article"))
-    if found is None:
-        abort(404, description=f"no article {article_id}")
-    return jsonify({"article_id": article_id, "versions": found})
-
-
-@bp.get("/api/flags")
-@require("lead")
-def open_flags():
-    """Open flags (raised since the article last changed) with their articles (lead)."""
-    return jsonify({"flags": flags.open_flags(get_db())})
-
-
 @bp.get("/api/zendesk/ticket-fields")
 @require("admin")
 def zendesk_ticket_fields():
@@ -157,20 +157,38 @@ def zendesk_ticket_fields():
 @bp.get("/api/tokens")
 @require("admin")
 def tokens_list():
-    """API tokens (names, roles, dates; never the tokens)."""
+    """API tokens: id, name, role, created_at, revoked_at, expires_at and status (live|revoked|expired); never
+    the tokens."""
     return jsonify({"tokens": tokens.listing(get_db())})
 
 
 @bp.post("/api/tokens")
 @require("admin")
 def tokens_create():
-    """Create a token: {"name", "role"}; the token is in this answer only."""
+    """Create a token: {"name", "role", "expires_at"?: ISO date or datetime ahead, or "expires_in_days"?: 1-3650};
+    the token is in this answer only. Without an expiry it lasts until revoked."""
     data = json_object()
     name, role = data.get("name"), data.get("role", "agent")
     if not isinstance(name, str) or not isinstance(role, str):
         abort(400, description='give {"name": "...", "role": "agent|lead|publisher|admin"}')
     try:
-        token = tokens.create(get_db(), name, role)
+        expires_at = tokens.expiry(data.get("expires_at"), data.get("expires_in_days"))
+        token = tokens.create(get_db(), name, role, expires_at=expires_at)
     except tokens.TokenError as exc:
         abort(400, description=str(exc))
-    return jsonify({"name": name.strip(), "role": role, "token": token}), 201
+    return jsonify({"name": name.strip(), "role": role, "token": token, "expires_at": expires_at}), 201
+
+
+@bp.delete("/api/tokens/<int:token_id>")
+@require("admin")
+def tokens_revoke(token_id: int):
+    """Revoke a token (ids from GET /api/tokens): 204, also when it was revoked already. Its Bearer calls, sessions
+    and sign-in cookies stop working at once. 409 for the last live admin token: an installation must keep one
+    admin."""
+    try:
+        revoked = tokens.revoke(get_db(), row_id(token_id, "API token"))
+    except tokens.LastAdmin as exc:
+        abort(409, description=str(exc))
+    if revoked is None:
+        abort(404, description=f"no API token {token_id}")
+    return "", 204

@@ -7,16 +7,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from api_tokens import tokens
+from integrations.freshdesk.rule import RULE_BODY, SECRET_HEADER
 from integrations.zendesk.trigger import TRIGGER_BODY
 from kb import articles, catalog, flags, mapping, taxonomy
-from tickets import stats
+from tickets import deliveries, stats
 from web import signin
 from web.db import cfg, get_db
+from web.payload import row_id
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin")
 
 DONE = {"node": "Taxonomy node saved.", "rule": "Mapping rule added.", "deleted": "Mapping rule deleted.",
-        "state": "Article state changed."}
+        "state": "Article state changed.", "revoked": "Token revoked: its sessions and sign-ins ended."}
 
 
 def _render(template: str, status: int = 200, **ctx):
@@ -42,6 +44,15 @@ def overview():
                    open_flags=len(flags.open_flags(conn)))
 
 
+@bp.get("/integrations")
+@signin.page("admin")
+def integrations_page():
+    """The helpdesks the sidecar takes webhooks from: configured or not, the last delivery, its status, the last
+    error (a failed delivery, a write-back that waits), and what to paste into Freshdesk's automation rule."""
+    return _render("admin_integrations.html", integrations=deliveries.integrations_overview(get_db(), cfg()),
+                   rule_body=RULE_BODY, secret_header=SECRET_HEADER)
+
+
 @bp.get("/taxonomy")
 @signin.page("admin")
 def taxonomy_page():
@@ -55,7 +66,7 @@ def taxonomy_add():
     segments = _segments(request.form.get("path", ""))
     conn = get_db()
     try:
-        taxonomy.create(conn, segments)
+        taxonomy.create(conn, segments, signin.page_actor()["name"])
     except taxonomy.TaxonomyError as exc:
         return _render("admin_taxonomy.html", 400, nodes=taxonomy.tree(conn), error=str(exc),
                        typed=request.form.get("path", ""))
@@ -82,7 +93,8 @@ def mappings_add():
         if priority is None:
             raise mapping.RuleError("priority must be a whole number")
         mapping.add_rule(conn, form.get("kind", ""), form.get("value", ""), _segments(form.get("taxonomy", "")),
-                         field_id=form.get("field_id") or None, priority=priority)
+                         field_id=form.get("field_id") or None, priority=priority,
+                         actor=signin.page_actor()["name"])
     except (mapping.RuleError, taxonomy.TaxonomyError) as exc:
         return _render("admin_mappings.html", 400, rules=mapping.rules(conn), kinds=mapping.KINDS, form=form,
                        error=str(exc))
@@ -92,7 +104,7 @@ def mappings_add():
 @bp.post("/mappings/<int:rule_id>/delete")
 @signin.page("admin")
 def mappings_delete(rule_id: int):
-    if not mapping.delete_rule(get_db(), rule_id):
+    if not mapping.delete_rule(get_db(), rule_id, signin.page_actor()["name"]):
         abort(404, description=f"no mapping rule {rule_id}")
     return redirect(url_for(".mappings_page", done="deleted"), 303)
 
@@ -147,13 +159,30 @@ def tokens_page():
 @bp.post("/tokens")
 @signin.page("admin")
 def tokens_add():
+    """Create a token (form: name, role, expires_on: an optional date, UTC, from which it stops working)."""
     conn = get_db()
     name, role = request.form.get("name", ""), request.form.get("role", "")
     try:
-        token = tokens.create(conn, name, role)
+        token = tokens.create(conn, name, role, expires_at=tokens.expiry(request.form.get("expires_on") or None))
     except tokens.TokenError as exc:
         return _render("admin_tokens.html", 400, tokens=tokens.listing(conn), roles=tokens.ROLES, created=None,
                        error=str(exc))
     body, status = _render("admin_tokens.html", 201, tokens=tokens.listing(conn), roles=tokens.ROLES,
                            created={"name": name.strip(), "role": role, "token": token})
     return body, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@signin.page("admin")
+def tokens_revoke(token_id: int):
+    """Revoke a token: its Bearer calls, sessions and sign-in cookies stop working at once. The last live admin
+    token cannot be revoked (409)."""
+    conn = get_db()
+    try:
+        revoked = tokens.revoke(conn, row_id(token_id, "API token"))
+    except tokens.LastAdmin as exc:
+        return _render("admin_tokens.html", 409, tokens=tokens.listing(conn), roles=tokens.ROLES, created=None,
+                       error=str(exc))
+    if revoked is None:
+        abort(404, description=f"no API token {token_id}")
+    return redirect(url_for(".tokens_page", done="revoked"), 303)

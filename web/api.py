@@ -35,7 +35,9 @@ def article(article_id: int):
 @bp.post("/suggest")
 @require("agent")
 def suggest():
-    """Stateless ranking for a text: taxonomy, articles, macros. Nothing is recorded."""
+    """Stateless ranking for a text: taxonomy, articles, macros, each suggestion with its confidence (0 to 1).
+    Only suggestions at or above suggest.min_confidence come back unless the body sets "min_confidence" (0: the
+    whole ranking), so the lists may be empty when nothing fits. Nothing is recorded."""
     data = json_object()
     subject = text_arg(data, "subject")
     description = text_arg(data, "description")
@@ -50,8 +52,12 @@ def suggest():
     if not isinstance(tags, list):
         abort(400, description="tags must be a list")
     limit = int_arg(data, "limit", cfg()["suggest"]["limit"], 1, 50)
+    floor = data.get("min_confidence")       # None: suggest.min_confidence; 0: the whole ranking
+    if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1):
+        abort(400, description="min_confidence must be a number from 0 to 1")
     return jsonify(intake.suggestions(get_db(), cfg(), subject=subject, description=description, language=language,
-                                      fields=fields, tags=tags, form_id=data.get("form_id"), limit=limit))
+                                      fields=fields, tags=tags, form_id=data.get("form_id"), limit=limit,
+                                      min_confidence=floor))
 
 
 def _known(integration: str, ticket_id: str) -> None:

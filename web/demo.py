@@ -50,9 +50,11 @@ def ticket(ticket_id: str):
         body, status = error_page(404, "No such ticket", f"The sidecar has not received ticket {ticket_id} yet.",
                                   SIMULATE_HINT)
         return secure_headers(make_response(body, status), config, allow_zendesk_frame=False)
-    ctx = panel_context(conn, config, integration, ticket_id)
+    ctx = panel_context(conn, config, integration, ticket_id, DEMO_AGENT)
     record_view(conn, config, integration, ticket_id, DEMO_AGENT)
-    boot = {"session": issue_session(config, DEMO_AGENT, ticket_id, display=DEMO_NAME), "integration": integration,
-            "ticket": ticket_id, "agent": DEMO_AGENT, "agent_name": DEMO_NAME}
+    session = issue_session(config, DEMO_AGENT, ticket_id, display=DEMO_NAME,
+                            token_id=signin.page_actor().get("token_id"))    # ends when that token is revoked
+    boot = {"session": session, "integration": integration, "ticket": ticket_id, "agent": DEMO_AGENT,
+            "agent_name": DEMO_NAME}
     html = render_template("demo_ticket.html", boot=boot, agent=DEMO_AGENT, **ctx)
     return secure_headers(make_response(html), config, allow_zendesk_frame=False)

@@ -54,18 +54,24 @@ def set_macro_state(macro_id: int):
 
 
 def _article(data: dict) -> dict | None:
-    """The article to mention: {"article_id"} from the knowledge base and/or {"article": {"title", "url"}}."""
+    """The article to mention in customer-facing text: {"article_id"} from the knowledge base (validated and public
+    only; its public Help Center URL, never the sidecar's API), or {"article": {"title", "url"}} given by the
+    caller (a URL into the sidecar itself is refused: customers cannot open it)."""
     given = data.get("article") or {}
     if not isinstance(given, dict):
         abort(400, description='article must be an object {"title", "url"}')
+    own = cfg()["server"]["public_url"].rstrip("/")
+    if str(given.get("url") or "").startswith(own):
+        abort(400, description="article.url points into the Knowledge Sidecar, which customers cannot open; use the "
+                               "article's public Help Center URL")
     article_id = id_arg(data, "article_id")
     if article_id is None:
         return given or None
-    art = articles.get(get_db(), article_id)
-    if art is None:
-        abort(400, description=f"no article {article_id}")
-    url = given.get("url") or f"{cfg()['server']['public_url'].rstrip('/')}/api/articles/{art['id']}"
-    return {"title": given.get("title") or art["title"], "url": url}
+    try:
+        ref = articles.customer_reference(articles.get(get_db(), article_id))
+    except articles.ArticleError as exc:
+        abort(400, description=str(exc))
+    return {"title": given.get("title") or ref["title"], "url": given.get("url") or ref["url"]}
 
 
 @bp.post("/<int:macro_id>/render")

@@ -12,9 +12,10 @@ bp = Blueprint("reports", __name__)
 
 
 def _params() -> tuple:
-    """(start, end, group) from the query string; ReportError on bad values."""
+    """(start, end, group, integration) from the query string; ReportError on bad values."""
     start, end = reports.parse_range(request.args.get("from"), request.args.get("to"))
-    return start, end, reports.parse_group(request.args.get("group"))
+    return (start, end, reports.parse_group(request.args.get("group")),
+            reports.parse_integration(request.args.get("integration")))
 
 
 def _csv(report: dict, group: str) -> Response:
@@ -26,15 +27,16 @@ def _csv(report: dict, group: str) -> Response:
 @bp.get("/api/reports/reuse")
 @require("lead")
 def reuse():
-    """Reuse report: ?from=YYYY-MM-DD&to=YYYY-MM-DD&group=node|agent|week&format=json|csv (lead)."""
+    """Reuse report: ?from=YYYY-MM-DD&to=YYYY-MM-DD&group=node|agent|week|integration&integration=<name>
+    &format=json|csv (lead)."""
     try:
-        start, end, group = _params()
+        start, end, group, integration = _params()
     except reports.ReportError as exc:
         abort(400, description=str(exc))
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         abort(400, description=f"format must be json or csv, got {fmt!r}")
-    report = reports.reuse_report(get_db(), start, end)
+    report = reports.reuse_report(get_db(), start, end, integration)
     if fmt == "csv":
         return _csv(report, group)
     return jsonify({**report, "group": group})
@@ -45,10 +47,10 @@ def reuse():
 def export():
     """The report's group as a CSV download, for the page's links (signed-in leads)."""
     try:
-        start, end, group = _params()
+        start, end, group, integration = _params()
     except reports.ReportError as exc:
         abort(400, description=str(exc))
-    return _csv(reports.reuse_report(get_db(), start, end), group)
+    return _csv(reports.reuse_report(get_db(), start, end, integration), group)
 
 
 @bp.get("/reports")
@@ -56,12 +58,13 @@ def export():
 def page():
     """The reuse report page: totals, trend chart, by node, by agent, knowledge gaps."""
     try:
-        start, end, _group = _params()
+        start, end, _group, integration = _params()
     except reports.ReportError as exc:
         return render_template("reports.html", error=str(exc), report=None, who=signin.page_actor(),
                                args=request.args), 400
-    report = reports.reuse_report(get_db(), start, end)
-    links = {g: url_for("reports.export", group=g, **{"from": report["from"], "to": report["to"]})
+    report = reports.reuse_report(get_db(), start, end, integration)
+    links = {g: url_for("reports.export", group=g, **{"from": report["from"], "to": report["to"]},
+                        **({"integration": integration} if integration else {}))
              for g in reports.GROUPS}
     return render_template("reports.html", error=None, report=report, chart=trend_chart.weekly(report["by_week"]),
                            who=signin.page_actor(), args=request.args, definitions=DEFINITIONS, csv_links=links,

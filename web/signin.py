@@ -4,7 +4,8 @@ A lead or admin pastes an API token into the sign-in form (a POST: a token in a 
 access logs and browser history). The token is checked and exchanged for a sidecar session
 (web.auth.issue_session, a signed JWT) kept in an HttpOnly, SameSite=Strict cookie; the token itself
 is never stored in the browser. Pages also accept the API's `Authorization: Bearer` header. Forms
-posted with the cookie carry a CSRF field derived from the session (HMAC), checked on every POST.
+posted with the cookie carry a CSRF field derived from the session (HMAC), checked on every POST, signing out
+included. The cookie's session carries the token's id: revoking the token signs the browser out at once.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _from_cookie() -> dict | None:
     who = decode_session(request.cookies.get(COOKIE, ""))
     if who is None or who["ticket"] is not None:
         return None
-    return {"name": who["name"], "role": who["role"], "via": "cookie"}
+    return {"name": who["name"], "role": who["role"], "via": "cookie", "token_id": who["token_id"]}
 
 
 def page_actor() -> dict | None:
@@ -46,16 +47,26 @@ def csrf_token() -> str:
     return hmac.new(session_secret(cfg()).encode(), ("csrf:" + value).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@bp.app_context_processor
+def _signout_csrf() -> dict:
+    """Every page's sign-out form takes its csrf field from here, whatever the view passed."""
+    return {"signout_csrf": csrf_token}
+
+
 def _check_csrf(who: dict) -> None:
     if request.method in ("GET", "HEAD") or who.get("via") != "cookie":
         return
+    _csrf_matches()
+
+
+def _csrf_matches() -> None:
     sent = request.form.get("csrf", "")
     if not hmac.compare_digest(sent, csrf_token()):
         abort(403, description="the form has expired or came from another site; reload the page and try again")
 
 
 def _set_cookie(resp, who: dict):
-    resp.set_cookie(COOKIE, issue_session(cfg(), who["name"], None, who["role"]),
+    resp.set_cookie(COOKIE, issue_session(cfg(), who["name"], None, who["role"], token_id=who["id"]),
                     max_age=cfg()["server"]["session_ttl_s"], httponly=True, samesite="Strict",
                     secure=request.is_secure, path="/")
     return resp
@@ -109,7 +120,10 @@ def sign_in():
 
 @bp.post("/signout")
 def sign_out():
-    """Forget the page session cookie."""
+    """Forget the page session cookie (form: csrf). Without the page's csrf field it is 403, so another site
+    cannot sign someone out; without a cookie there is nothing to forget."""
+    if request.cookies.get(COOKIE):
+        _csrf_matches()
     resp = make_response(redirect("/reports", 303))
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
     return resp

@@ -21,14 +21,34 @@ RETRY_AFTER_S = 10          # Zendesk retries a 503 whose Retry-After is under 6
 STATUS = {"accepted": 202, "recorded": 200, "duplicate": 200, "ignored": 200, "failed": 503}
 
 
+def _not_here(name: str):
+    abort(404, description=f"no webhook for {name!r}; webhooks: "
+                           f"{[i.webhook_path for i in registry.INTEGRATIONS.values() if i.receiver]}")
+
+
 @bp.post("/<integration>")
 def receive(integration: str):
-    """A helpdesk's signed webhook (Zendesk: event or trigger webhook). 202 accepted, 200 duplicate or ignored,
-    503 failed (retry)."""
+    """A helpdesk's signed webhook (Zendesk: event or trigger webhook; Zammad: trigger webhook with X-Hub-Signature;
+    Freshdesk: automation rule with the shared secret header). 202 accepted, 200 duplicate or ignored, 503 failed
+    (retry)."""
     source = registry.get(integration)
-    if source is None or source.receiver is None:
-        abort(404, description=f"no webhook for {integration!r}; webhooks: "
-                               f"{[i.name for i in registry.INTEGRATIONS.values() if i.receiver]}")
+    if source is None or source.receiver is None or source.generic:
+        _not_here(integration)
+    return _receive(source)
+
+
+@bp.post("/generic/<source>")
+def receive_generic(source: str):
+    """Any tool's JSON webhook, for a source configured in generic.sources_file (its shared-secret or HMAC-SHA256
+    signature header, and JSON paths to the ticket's id, subject, description, tags, fields, locale, status). 202
+    accepted, 200 duplicate or ignored, 401 unsigned, 400 unreadable, 503 failed (retry)."""
+    integration = registry.get(source)
+    if integration is None or not integration.generic:
+        _not_here(f"generic/{source}")
+    return _receive(integration)
+
+
+def _receive(source: registry.Integration):
     receiver = source.receiver
     raw = request.get_data(cache=True)  # 413 from MAX_CONTENT_LENGTH before anything else
     try:

@@ -19,7 +19,8 @@ from integrations import registry
 from integrations.zendesk import account, signed_url
 from web.auth import actor, issue_session, require, same_ticket
 from web.db import cfg, get_db
-from web.widget_view import error_page, panel_context, record_view, secure_headers, zaf_sdk_present
+from web.payload import row_id
+from web.widget_view import article_view, error_page, panel_context, record_view, secure_headers, zaf_sdk_present
 
 bp = Blueprint("widget", __name__)
 MAX_ID = 100
@@ -50,7 +51,7 @@ def widget():
     """The sidebar page. POST: Zendesk's signed request. GET: a caller with a Bearer token."""
     config = cfg()
     integration, ticket_id = _target()
-    display, source = "", None
+    display, source, token_id = "", None, None
     if request.method == "POST":
         try:
             verified, display = account.sign_in(get_db(), config, request.form.get("token", ""))
@@ -65,14 +66,30 @@ def widget():
             abort(403, description="this token may not open the widget")
         same_ticket(ticket_id)          # a sidebar session cannot open, or mint a session for, another ticket
         agent, display, source = who["name"], who.get("display") or "", who.get("source")
+        token_id = who.get("token_id")    # the session lives only as long as the token it came from
     conn = get_db()
-    ctx = panel_context(conn, config, integration, ticket_id)
+    ctx = panel_context(conn, config, integration, ticket_id, agent)
     if ticket_id:
         record_view(conn, config, integration, ticket_id, agent, vouched=source == integration)
-    boot = {"session": issue_session(config, agent, ticket_id, display=display, source=source),
+    boot = {"session": issue_session(config, agent, ticket_id, display=display, source=source, token_id=token_id),
             "integration": integration, "ticket": ticket_id, "agent": agent, "agent_name": display}
     html = render_template("widget.html", boot=boot, agent=agent, zaf_sdk=zaf_sdk_present(), **ctx)
     return secure_headers(make_response(html), config)
+
+
+@bp.get("/widget/articles/<int:article_id>")
+@require("agent")
+def article(article_id: int):
+    """An article's read view inside the sidebar (an HTML fragment): the KCS fields, its state and visibility,
+    and with ?from=N&to=M what changed between those versions. Opening it reads the caller's change notices
+    about it."""
+    who = actor()
+    conn = get_db()
+    view = article_view(conn, row_id(article_id, "article"), who["name"], request.args.get("from"),
+                        request.args.get("to"))
+    if view is None:
+        abort(404, description=f"no article {article_id}")
+    return secure_headers(make_response(render_template("widget_article.html", **view)), cfg())
 
 
 @bp.get("/widget/panel")
@@ -85,6 +102,6 @@ def panel():
         abort(400, description="give ?ticket=<id>")
     same_ticket(ticket_id)
     conn = get_db()
-    ctx = panel_context(conn, cfg(), integration, ticket_id)
+    ctx = panel_context(conn, cfg(), integration, ticket_id, who["name"])
     record_view(conn, cfg(), integration, ticket_id, who["name"], vouched=who.get("source") == integration)
     return secure_headers(make_response(render_template("widget_panel.html", **ctx)), cfg())

@@ -12,7 +12,7 @@ import sqlite3
 
 from flask import current_app, render_template
 
-from kb import articles
+from kb import articles, flags, notices, people, versions
 from tickets import events, intake
 
 STATE_LABELS = {"validated": "Validated", "not_validated": "Not validated", "wip": "Work in progress",
@@ -46,20 +46,24 @@ def _article_card(conn: sqlite3.Connection, suggested: dict) -> dict | None:
     return {"id": art["id"], "title": art["title"], "state": art["state"],
             "state_label": STATE_LABELS.get(art["state"], art["state"]), "language": art["language"],
             "fallback": bool(suggested.get("fallback")),
+            "confidence": suggested.get("confidence"),       # None in sets stored before confidences existed
             "segments": highlight(suggested.get("snippet", ""), suggested.get("matched")),
             "issue": art["issue"], "environment": art["environment"], "resolution": art["resolution"] or art["body"],
             "cause": art["cause"], "taxonomy": art["taxonomy"]}
 
 
-def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str | None) -> dict:
+def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str | None,
+                  agent: str = "") -> dict:
     """Everything the panel template needs. A ticket without a stored set gets one computed (not stored).
+    For `agent`: which articles changed since they used them (an unread change notice), and the words they
+    searched on this ticket (the keywords of an article they create from it).
 
     `known` is False when the sidecar holds neither the ticket's text nor a suggestion set for it (no webhook
     yet; an agent's action only creates an empty row): the page then ranks from the text the ZAF client gives."""
     ctx = {"integration": integration, "ticket_id": ticket_id or "", "ticket": None, "known": False,
            "taxonomy": None, "articles": [], "macros": [], "reused": [], "computed": False,
            "language": cfg["suggest"]["default_language"], "state_labels": STATE_LABELS,
-           "source_labels": SOURCE_LABELS}
+           "source_labels": SOURCE_LABELS, "draft_keywords": [], "categories": flags.CATEGORY_WORDS}
     if not ticket_id:
         return ctx
     ticket = intake.load_ticket(conn, integration, ticket_id)
@@ -75,13 +79,36 @@ def panel_context(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_
         ctx["computed"] = True
     ctx["known"] = result is not None
     ctx["ticket"] = {k: ticket[k] for k in ("external_id", "subject", "description", "tags", "language", "locale")}
+    ctx["draft_keywords"] = events.searched_words(conn, ticket["id"], agent) if agent else []
     if result:
         ctx["taxonomy"] = result["taxonomy"]
         ctx["language"] = result.get("language") or ticket["language"] or ctx["language"]
         ctx["articles"] = [c for c in (_article_card(conn, a) for a in result["articles"]) if c]
+        changed = notices.unread_changes(conn, agent, [a["id"] for a in ctx["articles"]])
+        for card in ctx["articles"]:
+            notice = changed.get(card["id"])
+            card["changed"] = {"from": notice["data"].get("from"), "to": notice["data"].get("to")} if notice else None
         ctx["macros"] = [{"id": m["id"], "title": m["title"], "language": m["language"], "body": m["body"]}
                          for m in result["macros"]]
     return ctx
+
+
+def article_view(conn: sqlite3.Connection, article_id: int, agent: str, old: str | None = None,
+                 new: str | None = None) -> dict | None:
+    """What the sidebar's read view of an article shows; None without the article. With two version numbers,
+    the fields that changed between them. The agent's change notices about it are read from then on."""
+    art = articles.get(conn, article_id)
+    if art is None:
+        return None
+    changes = None
+    if old and new and old.isascii() and old.isdigit() and new.isascii() and new.isdigit():
+        try:
+            changes = versions.diff(conn, article_id, int(old), int(new))["changes"]
+        except versions.VersionError:
+            changes = None
+    notices.mark_article_seen(conn, agent, article_id)
+    return {"article": art, "state_label": STATE_LABELS.get(art["state"], art["state"]), "changes": changes,
+            "owner_name": people.display(conn, art["owner"]) if art["owner"] else ""}
 
 
 def record_view(conn: sqlite3.Connection, cfg: dict, integration: str, ticket_id: str, agent: str,
